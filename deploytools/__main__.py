@@ -1,0 +1,3 @@
+from deploytools.cli import main
+
+raise SystemExit(main())

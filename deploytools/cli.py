@@ -1,0 +1,114 @@
+"""The face: parse arguments, dispatch to a command module, print, and exit. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from deploytools import __version__
+from deploytools.commands import COMMANDS, App
+from deploytools.errors import DeployError, ExitCode
+from deploytools.output import Reporter, redact
+from deploytools.output.mask import RedactingFilter
+
+DESCRIPTION = (
+    "Push-to-deploy for containerized ML and web apps on AWS: build for linux/amd64, push to "
+    "ECR, run Terraform, refresh ECS/EKS/Lambda/Batch, create the Amplify app, inject SSM "
+    "secrets, and roll back what fails."
+)
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> None:
+    """The shared flags, accepted before or after the subcommand."""
+    # In subcommands, SUPPRESS keeps a flag given before the subcommand from being reset.
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if in_subcommand else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--config", metavar="PATH", default=default(None),
+        help="deploytools.yml to use (default: ./deploytools.yml)",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default(False),
+        help="more detail; tracebacks on errors",
+    )
+    group.add_argument("--region", default=default(None), help="AWS region (default: config)")
+    group.add_argument("--profile", default=default(None), help="AWS named profile")
+    group.add_argument(
+        "--sandbox", action="store_true", default=default(False),
+        help="talk to the embedded AWS sandbox instead of AWS",
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False),
+        help="print one JSON document on stdout and nothing else there",
+    )  # fmt: skip
+
+
+def command_modules() -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"deploytools.commands.{name}") for name in COMMANDS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deploytools", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"deploytools {__version__}")
+    add_global_options(parser, in_subcommand=False)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module in command_modules().items():
+        sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        add_global_options(sub, in_subcommand=True)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    _configure_logging(args.verbose)
+    reporter = Reporter(json_mode=args.json, verbose=args.verbose)
+    app = App(args=args, reporter=reporter)
+    try:
+        return int(args.handler(app))
+    except DeployError as exc:
+        return _fail(reporter, str(exc), exc.exit_code, args.verbose)
+    except KeyboardInterrupt:
+        return _fail(reporter, "interrupted", ExitCode.FAILED, False)
+
+
+def _fail(reporter: Reporter, message: str, code: int, verbose: bool) -> int:
+    if verbose:
+        import traceback
+
+        print(redact(traceback.format_exc()), file=sys.stderr)
+    text = redact(message)
+    if reporter.actions:
+        from deploytools.output import github
+
+        github.annotation("error", text, stream=sys.stderr)
+    print(f"error: {text}", file=sys.stderr)
+    if reporter.json_mode:
+        reporter.document({"ok": False, "exit_code": int(code), "error": text, **_steps(reporter)})
+    return int(code)
+
+
+def _steps(reporter: Reporter) -> dict[str, object]:
+    return {"steps": [s.as_dict() for s in reporter.steps]}
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("botocore", "boto3", "urllib3", "docker"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)

@@ -1,0 +1,79 @@
+"""One module per subcommand; each has NAME, HELP, add_arguments(parser) and run(app) -> int."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from deploytools.aws import AwsContext
+from deploytools.checks.base import CheckContext
+from deploytools.config import EnvConfig, LoadedConfig, load_config
+from deploytools.config.loader import find_config
+from deploytools.errors import BadInput, ConfigError, NotImplementedYet
+from deploytools.output import Reporter
+
+SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
+COMMANDS = (
+    "check", "plan", "deploy", "rollback", "status", "build", "secrets", "matrix", "sandbox",
+    "schema",
+)  # fmt: skip
+
+
+def add_env(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--env", required=required, metavar="ENV", help="environment (a key of environments:)"
+    )
+
+
+def add_only(parser: argparse.ArgumentParser, what: str = "targets") -> None:
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", default=None, help=f"limit to these {what}"
+    )
+
+
+def not_implemented(command: str, issue: str) -> NotImplementedYet:
+    return NotImplementedYet(f"'{command}' is not implemented yet ({issue})")
+
+
+@dataclass
+class App:
+    """What a command needs: its arguments, the reporter, and lazily the config and AWS."""
+
+    args: argparse.Namespace
+    reporter: Reporter
+    _aws: dict[str, AwsContext] = field(default_factory=dict)
+
+    @cached_property
+    def config(self) -> LoadedConfig:
+        return load_config(self.args.config)
+
+    def env_config(self, tf_outputs: dict[str, Any] | None = None) -> EnvConfig:
+        return self.config.for_env(self.args.env, tf_outputs)
+
+    def check_context(self) -> CheckContext:
+        path = find_config(self.args.config)
+        try:
+            return CheckContext(root=path.parent, config=load_config(path))
+        except ConfigError as exc:
+            return CheckContext(root=path.parent, config=None, config_problems=exc.problems)
+
+    def aws(self, env: EnvConfig) -> AwsContext:
+        region = self.args.region or env.region
+        if region not in self._aws:
+            if self.args.sandbox:
+                self._aws[region] = AwsContext(
+                    region, None, self.sandbox_endpoints(), credentials=SANDBOX_CREDENTIALS
+                )
+            else:
+                self._aws[region] = AwsContext(region, self.args.profile)
+        return self._aws[region]
+
+    def sandbox_endpoints(self) -> dict[str, str]:
+        from deploytools.sandbox import state
+
+        running = state.read()
+        if running is None:
+            raise BadInput("the sandbox is not running; start it with: deploytools sandbox up")
+        return running.endpoints

@@ -1,0 +1,21 @@
+"""deploytools schema: the JSON Schema of deploytools.yml, for editors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from deploytools.commands import App
+from deploytools.config import json_schema
+
+NAME = "schema"
+HELP = "print the JSON Schema of deploytools.yml (for editors and yaml-language-server)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(app: App) -> int:
+    app.reporter.document(json_schema())
+    return 0

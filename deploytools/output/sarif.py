@@ -1,0 +1,64 @@
+"""SARIF 2.1.0 for GitHub code scanning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from deploytools import __version__
+from deploytools.checks.base import Finding, Rule, Severity
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+
+
+def to_sarif(findings: Iterable[Finding], rules: Iterable[Rule]) -> dict[str, Any]:
+    rule_list = sorted(rules, key=lambda r: r.id)
+    index = {rule.id: i for i, rule in enumerate(rule_list)}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "deploytools",
+                        "version": __version__,
+                        "informationUri": "https://github.com/deploytools/deploytools",
+                        "rules": [_rule(r) for r in rule_list],
+                    }
+                },
+                "results": [_result(f, index) for f in findings],
+            }
+        ],
+    }
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description or rule.title},
+        "help": {"text": rule.description or rule.title},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+    }
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": LEVELS[finding.severity],
+        "message": {"text": f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.file, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": max(1, finding.line)},
+                }
+            }
+        ],
+    }
+    if finding.rule in index:
+        result["ruleIndex"] = index[finding.rule]
+    return result
