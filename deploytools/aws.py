@@ -62,7 +62,7 @@ class AwsContext:
         # botocore still defaults to 'legacy' retries; 'standard' backs off on throttling too.
         return BotoConfig(
             region_name=self.region,
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             connect_timeout=10,
             read_timeout=60,
         )

@@ -11,7 +11,7 @@ from types import ModuleType
 
 from deploytools import __version__
 from deploytools.commands import COMMANDS, App
-from deploytools.errors import DeployError, ExitCode
+from deploytools.errors import ConfigError, DeployError, ExitCode
 from deploytools.output import Reporter, redact
 from deploytools.output.mask import RedactingFilter
 
@@ -77,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = App(args=args, reporter=reporter)
     try:
         return int(args.handler(app))
+    except ConfigError as exc:  # one "error:" line per problem, each naming file and line
+        return _fail(reporter, "\nerror: ".join(exc.problems), exc.exit_code, args.verbose)
     except DeployError as exc:
         return _fail(reporter, str(exc), exc.exit_code, args.verbose)
     except KeyboardInterrupt:

@@ -35,7 +35,7 @@ def dotted(path: KeyPath) -> str:
 
 def describe(errors: ValidationError, located: Located, file: str) -> list[str]:
     schema = json_schema()
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     seen: set[KeyPath] = set()
     for error in errors.errors():
         path = _data_path(error["loc"], located.data, error["type"])
@@ -43,8 +43,9 @@ def describe(errors: ValidationError, located: Located, file: str) -> list[str]:
             continue
         seen.add(path)
         key_path, message = _message(error, path, located.data, schema)
-        problems.append(f"{file}:{located.line(key_path)}: {dotted(key_path)}: {message}")
-    return problems
+        line = located.line(key_path)
+        problems.append((line, f"{file}:{line}: {dotted(key_path)}: {message}"))
+    return [text for _, text in sorted(problems, key=lambda p: p[0])]
 
 
 def _data_path(loc: tuple[int | str, ...], data: Any, kind: str) -> KeyPath:

@@ -8,7 +8,7 @@ from typing import Any
 from deploytools import __version__
 from deploytools.checks.base import Finding, Rule, Severity
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
