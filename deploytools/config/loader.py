@@ -155,11 +155,15 @@ def _cross_check(cfg: LoadedConfig) -> Iterator[str]:
         where = cfg.where(("frontend", "amplify", "build_spec"))
         yield f"{where}: {amplify.build_spec} does not exist"
     if model.terraform:
-        for env in model.environments:
-            folder = interpolate.Resolver(model.project, env).text(model.terraform.dir)
+        folders = {
+            interpolate.Resolver(model.project, env).text(model.terraform.dir): env
+            for env in model.environments
+        }
+        for folder, env in folders.items():
             if not (root / folder).is_dir():
                 where = cfg.where(("terraform", "dir"))
-                yield f"{where}: folder {folder} (environment {env}) does not exist"
+                suffix = f" (environment {env})" if len(folders) > 1 else ""
+                yield f"{where}: folder {folder}{suffix} does not exist"
 
 
 def _placeholder_problems(cfg: LoadedConfig, value: Any, path: KeyPath) -> Iterator[str]:
