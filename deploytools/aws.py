@@ -95,7 +95,9 @@ class AwsContext:
         try:
             identity = self.client("sts").get_caller_identity()
         except (ClientError, BotoCoreError) as exc:
-            raise DeployError(f"cannot identify the AWS caller (sts:GetCallerIdentity): {exc}") from exc
+            raise DeployError(
+                f"cannot identify the AWS caller (sts:GetCallerIdentity): {exc}"
+            ) from exc
         return str(identity["Account"])
 
     def assert_account(self, expected: str, *, env: str) -> str:

@@ -24,23 +24,31 @@ DESCRIPTION = (
 
 def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) -> None:
     """The shared flags, accepted before or after the subcommand."""
+
     # In subcommands, SUPPRESS keeps a flag given before the subcommand from being reset.
     def default(value: object) -> object:
         return argparse.SUPPRESS if in_subcommand else value
 
     group = parser.add_argument_group("global options")
     group.add_argument(
-        "--config", metavar="PATH", default=default(None),
+        "--config",
+        metavar="PATH",
+        default=default(None),
         help="deploytools.yml to use (default: ./deploytools.yml)",
     )
     group.add_argument(
-        "-v", "--verbose", action="store_true", default=default(False),
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
         help="more detail; tracebacks on errors",
     )
     group.add_argument("--region", default=default(None), help="AWS region (default: config)")
     group.add_argument("--profile", default=default(None), help="AWS named profile")
     group.add_argument(
-        "--sandbox", action="store_true", default=default(False),
+        "--sandbox",
+        action="store_true",
+        default=default(False),
         help="talk to the embedded AWS sandbox instead of AWS",
     )
     group.add_argument(

@@ -55,7 +55,7 @@ def test_conventions(path: Path) -> None:
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), f"{path.name}: {step} uses ${{ }} in run:"
             if "uses" in step:
-                line = next(l for l in path.read_text().splitlines() if step["uses"] in l)
+                line = next(t for t in path.read_text().splitlines() if step["uses"] in t)
                 assert PINNED.match(line.split("uses: ", 1)[1].strip()), line
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False

@@ -22,6 +22,4 @@ def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
             file, line, message = match["file"], int(match["line"]), match["message"]
         else:
             file, line, message = "deploytools.yml", 1, problem
-        yield Finding(
-            file, line, "DT000", message, fix="Correct the key as the message says."
-        )
+        yield Finding(file, line, "DT000", message, fix="Correct the key as the message says.")

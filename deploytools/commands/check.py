@@ -67,11 +67,13 @@ def _list_rules(app: App) -> int:
     rules = all_rules()
     if app.args.json:
         app.reporter.document(
-            {"rules": [{"id": r.id, "title": r.title, "severity": r.severity} for r in rules.values()]}
+            {
+                "rules": [
+                    {"id": r.id, "title": r.title, "severity": r.severity} for r in rules.values()
+                ]
+            }
         )
     else:
         for r in rules.values():
             app.reporter.line(f"{r.id}  {r.title}")
     return 0
-
-

@@ -24,15 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(app: App) -> int:
     action = app.args.action
-    if action == "up":
-        running = ensure_running()
-    elif action == "down":
+    if action == "down":
         return _down(app)
-    else:
-        running = state.read()
-    if running is None:
-        return _report(app, None)
-    return _report(app, running)
+    return _report(app, ensure_running() if action == "up" else state.read())
 
 
 def ensure_running() -> state.SandboxState:

@@ -54,15 +54,21 @@ def _data_path(loc: tuple[int | str, ...], data: Any, kind: str) -> KeyPath:
     cursor = data
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
-        if isinstance(cursor, dict) and part in cursor:
+        found, child = _child(cursor, part)
+        if found:
             path.append(part)
-            cursor = cursor[part]
-        elif isinstance(cursor, list) and isinstance(part, int) and part < len(cursor):
-            path.append(part)
-            cursor = cursor[part]
+            cursor = child
         elif last and isinstance(cursor, dict) and kind == "missing":
             path.append(part)
     return tuple(path)
+
+
+def _child(cursor: Any, part: int | str) -> tuple[bool, Any]:
+    if isinstance(cursor, dict) and part in cursor:
+        return True, cursor[part]
+    if isinstance(cursor, list) and isinstance(part, int) and 0 <= part < len(cursor):
+        return True, cursor[part]
+    return False, None
 
 
 def _message(
@@ -121,7 +127,7 @@ def _node_at(schema: dict[str, Any], path: KeyPath, data: Any) -> dict[str, Any]
             node = node["properties"][part]
         else:
             node = _value_schema(node)
-        cursor = cursor[part] if isinstance(cursor, dict | list) else None
+        cursor = _child(cursor, part)[1]
     return _resolve(node, defs, cursor)
 
 

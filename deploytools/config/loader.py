@@ -20,7 +20,12 @@ DEFAULT_CONFIG = "deploytools.yml"
 # Sections built before Terraform runs cannot use its outputs.
 BEFORE_TERRAFORM = ("project", "region", "environments", "secrets", "images", "terraform")
 # Target keys that name the AWS resource, defaulting to {project}-{env}-{name}.
-RESOURCE_KEYS = {"ecs": "service", "lambda": "function", "eks": "deployment", "batch": "job_definition"}
+RESOURCE_KEYS = {
+    "ecs": "service",
+    "lambda": "function",
+    "eks": "deployment",
+    "batch": "job_definition",
+}
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,8 @@ def _cross_check(cfg: LoadedConfig) -> Iterator[str]:
             )
         for index, folder in enumerate(target.env_from_code):
             if not (root / folder).exists():
-                yield f"{cfg.where(('targets', name, 'env_from_code', index))}: {folder} does not exist"
+                where = cfg.where(("targets", name, "env_from_code", index))
+                yield f"{where}: {folder} does not exist"
         package = getattr(target, "package", None)
         if package is not None and not (root / package.source).is_dir():
             where = cfg.where(("targets", name, "package", "source"))

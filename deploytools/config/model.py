@@ -40,6 +40,9 @@ class Image(Strict):
     platform: Platform = "linux/amd64"
     repository: str | None = Field(None, description="ECR repository; default {project}-{name}.")
     create_repository: bool = True
+    kms_key: str | None = Field(
+        None, description="KMS key for a repository deploytools creates (default: AES256)."
+    )
     build_args: dict[str, str] = Field(default_factory=dict)
     target: str | None = Field(None, description="Multi-stage build target.")
     cache_from: list[str] = Field(default_factory=list, description="buildx --cache-from refs.")
@@ -133,7 +136,9 @@ class Amplify(Strict):
     app: str
     repository: str
     branch: str = "main"
-    app_root: str = Field(description="Equals AMPLIFY_MONOREPO_APP_ROOT and appRoot in amplify.yml.")
+    app_root: str = Field(
+        description="Equals AMPLIFY_MONOREPO_APP_ROOT and appRoot in amplify.yml."
+    )
     build_spec: str = "amplify.yml"
     environment: dict[str, str] = Field(default_factory=dict)
     access_token_parameter: str | None = Field(
@@ -156,7 +161,10 @@ class Config(Strict):
     """deploytools.yml at the app's repository root."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, title="deploytools.yml", json_schema_extra={"$id": "deploytools.yml"}
+        extra="forbid",
+        frozen=True,
+        title="deploytools.yml",
+        json_schema_extra={"$id": "deploytools.yml"},
     )
 
     project: Name

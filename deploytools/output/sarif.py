@@ -8,7 +8,9 @@ from typing import Any
 from deploytools import __version__
 from deploytools.checks.base import Finding, Rule, Severity
 
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
@@ -49,7 +51,9 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": LEVELS[finding.severity],
-        "message": {"text": f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message},
+        "message": {
+            "text": f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
+        },
         "locations": [
             {
                 "physicalLocation": {
