@@ -65,6 +65,9 @@ class AwsContext:
             retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             connect_timeout=10,
             read_timeout=60,
+            # Targets refresh concurrently (up to 16 at once) through one client per service;
+            # botocore's default pool of 10 would drop connections and warn.
+            max_pool_connections=32,
         )
 
     def session(self) -> boto3.Session:

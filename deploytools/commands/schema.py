@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from deploytools.commands import App
 from deploytools.config import json_schema

@@ -23,6 +23,8 @@ def refresher_for(name: str, target: Any, **kwargs: Any) -> Refresher:
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
-        raise NotImplementedYet(f"target type {target.type}: {module_name} does not exist yet") from exc
+        raise NotImplementedYet(
+            f"target type {target.type}: {module_name} does not exist yet"
+        ) from exc
     refresher: Refresher = module.Refresher(name, target, **kwargs)
     return refresher
