@@ -1,0 +1,227 @@
+"""Terraform files for the DT rules: python-hcl2 for the values, the text for line numbers.
+
+python-hcl2 gives no line numbers (its `with_meta` option is a no-op in 8.x) and its output
+differs between major versions (8.x keeps the quotes of strings and labels, 4.x strips them),
+so values are normalised here and each block's lines are found by scanning the text with a
+small bracket matcher that knows HCL strings, comments and heredocs.
+
+Suppressions: a comment containing `deploytools: allow DTnnn <reason>` on a finding's line,
+inside the flagged block/statement, or on the line directly above it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from deploytools.checks.base import CheckContext
+
+META_KEYS = frozenset({"__is_block__", "__comments__", "__start_line__", "__end_line__"})
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\n")
+_COMMENT = re.compile(r"(#|//)(?P<text>.*)$")
+
+
+def unquote(value: str) -> str:
+    """A label or string as written, without the quotes python-hcl2 8.x keeps."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def normalise(value: Any) -> Any:
+    """python-hcl2 output without quotes around strings and keys, nor its meta keys."""
+    if isinstance(value, str):
+        return unquote(value)
+    if isinstance(value, list):
+        return [normalise(item) for item in value]
+    if isinstance(value, dict):
+        return {unquote(k): normalise(v) for k, v in value.items() if k not in META_KEYS}
+    return value
+
+
+def expression(value: Any) -> str | None:
+    """The text of an HCL expression python-hcl2 rendered as "${...}", else None."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return value[2:-1]
+    return None
+
+
+def parse_expression(text: str) -> Any:
+    """An HCL expression (e.g. the object inside jsonencode(...)) as normalised data."""
+    import hcl2
+
+    try:
+        parsed = hcl2.loads(f"x = {text}\n")
+    except Exception:  # python-hcl2 raises lark's exceptions, which vary by version
+        return None
+    return normalise(parsed.get("x"))
+
+
+# -- the text side ---------------------------------------------------------------------------
+
+
+def _skip_string(text: str, i: int) -> int:
+    """Index after the string literal starting at text[i] == '"', interpolations included."""
+    i += 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == '"':
+            return i + 1
+        if text.startswith("${", i) or text.startswith("%{", i):
+            i = match_bracket(text, i + 1)
+            continue
+        i += 1
+    return i
+
+
+def match_bracket(text: str, i: int) -> int:
+    """Index just after the bracket that closes the one at text[i] ({, [ or ()."""
+    closing = {"{": "}", "[": "]", "(": ")"}
+    stack = [closing[text[i]]]
+    i += 1
+    while i < len(text) and stack:
+        char = text[i]
+        if char == '"':
+            i = _skip_string(text, i)
+            continue
+        if char == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        if text.startswith("<<", i):
+            heredoc = _HEREDOC.match(text, i)
+            if heredoc:
+                marker = re.compile(rf"^\s*{heredoc.group(1)}\s*$", re.M)
+                closing_line = marker.search(text, heredoc.end())
+                i = len(text) if closing_line is None else closing_line.end()
+                continue
+        if char in closing:
+            stack.append(closing[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+        i += 1
+    return i
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of a file's text, with 1-based line numbers."""
+
+    start: int  # offset of the first character
+    end: int  # offset after the last character
+    line: int
+    end_line: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A top-level `resource`, `data` or `module` block."""
+
+    kind: str  # resource | data | module
+    type: str  # e.g. aws_iam_policy_document; "" for a module
+    name: str
+    body: Mapping[str, Any]  # normalised
+    span: Span | None  # None when the header could not be found in the text
+
+
+@dataclass(frozen=True)
+class TfFile:
+    path: Path
+    text: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(start, end, self.line_of(start), self.line_of(max(start, end - 1)))
+
+    def bracket_span(self, open_at: int) -> Span:
+        return self.span(open_at, match_bracket(self.text, open_at))
+
+    def comments(self, first_line: int, last_line: int) -> Iterator[str]:
+        """Comment texts on lines first_line..last_line (1-based, inclusive)."""
+        for line in self.lines[max(first_line - 1, 0) : last_line]:
+            match = _COMMENT.search(line)
+            if match:
+                yield match.group("text")
+
+    def allowed(self, rule_id: str, span: Span | None, *, line: int | None = None) -> bool:
+        """True when a `deploytools: allow <rule_id>` comment covers the span or line."""
+        marker = re.compile(rf"deploytools:\s*allow\s+{rule_id}\b", re.I)
+        first = span.line - 1 if span else (line or 1) - 1
+        last = span.end_line if span else (line or 1)
+        return any(marker.search(text) for text in self.comments(first, last))
+
+
+def _header(text: str, block: Block) -> Span | None:
+    labels = [block.type, block.name] if block.kind != "module" else [block.name]
+    pattern = r"^[ \t]*" + re.escape(block.kind)
+    pattern += "".join(rf'[ \t]+"?{re.escape(label)}"?' for label in labels) + r"[ \t]*\{"
+    match = re.search(pattern, text, re.M)
+    if match is None:
+        return None
+    end = match_bracket(text, match.end() - 1)
+    line = text.count("\n", 0, match.start()) + 1
+    return Span(match.start(), end, line, text.count("\n", 0, end - 1) + 1)
+
+
+def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
+    for kind in ("resource", "data"):
+        for entry in parsed.get(kind) or []:
+            for rtype, named in entry.items():
+                for name, body in named.items():
+                    block = Block(kind, unquote(rtype), unquote(name), normalise(body), None)
+                    yield replace(block, span=_header(text, block))
+    for entry in parsed.get("module") or []:
+        for name, body in entry.items():
+            block = Block("module", "", unquote(name), normalise(body), None)
+            yield replace(block, span=_header(text, block))
+
+
+_CACHE: dict[tuple[str, int, int], TfFile | None] = {}
+
+
+def load(path: Path) -> TfFile | None:
+    """The file's blocks, or None when python-hcl2 cannot parse it (`terraform validate` will
+    say why; a check has nothing reliable to report)."""
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return None
+    if key not in _CACHE:
+        _CACHE[key] = _parse(path)
+    return _CACHE[key]
+
+
+def _parse(path: Path) -> TfFile | None:
+    import hcl2
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        parsed = hcl2.loads(text)
+    except Exception:  # python-hcl2 raises lark's exceptions, which vary by version
+        return None
+    return TfFile(path, text, tuple(_blocks(parsed, text)))
+
+
+def terraform_files(ctx: CheckContext) -> Iterator[TfFile]:
+    for path in ctx.files("*.tf"):
+        loaded = load(path)
+        if loaded is not None:
+            yield loaded

@@ -1,0 +1,28 @@
+"""The named failures of the Terraform step."""
+
+from __future__ import annotations
+
+from deploytools.errors import BadInput, DeployError
+
+INSTALL_HINT = (
+    "install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install, or "
+    "`apt-get install terraform` from HashiCorp's apt repository) and put it on PATH, "
+    "or set DEPLOYTOOLS_TERRAFORM to the binary"
+)
+
+
+class TerraformNotInstalled(BadInput):
+    """No terraform binary: nothing was run."""
+
+
+class TerraformFailed(DeployError):
+    """A terraform command failed; the message carries Terraform's own `Error:` blocks."""
+
+    def __init__(self, command: str, diagnostics: str) -> None:
+        self.command = command
+        self.diagnostics = diagnostics
+        super().__init__(f"terraform {command} failed:\n{diagnostics}")
+
+
+class PlanTampered(DeployError):
+    """The saved plan is not the one that was summarised and reviewed: apply refused."""

@@ -1,0 +1,263 @@
+"""TerraformRunner: init, plan to a file, summarise, apply exactly that file, read outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from deploytools import proc
+from deploytools.errors import BadInput
+from deploytools.output import Reporter, Status
+from deploytools.output.mask import register_secret
+from deploytools.steps.terraform import plan as planlib
+from deploytools.steps.terraform.binary import find_terraform
+from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_config
+from deploytools.steps.terraform.diagnostics import error_blocks
+from deploytools.steps.terraform.errors import PlanTampered, TerraformFailed
+from deploytools.steps.terraform.plan import PlanSummary
+
+WORK_SUBDIR = Path(".terraform", "deploytools")
+HEARTBEAT_SECONDS = 30.0
+LOCK_TIMEOUT = "300s"  # wait for a state lock held by another run instead of failing at once
+BASE_ENV = {
+    "TF_IN_AUTOMATION": "1",  # no "run terraform apply next" hints in the output
+    "TF_INPUT": "0",
+    "CHECKPOINT_DISABLE": "1",  # no version check calls home
+}
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _private_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+class TerraformRunner:
+    """Runs terraform in one root module; see the package docstring for the whole story."""
+
+    def __init__(
+        self,
+        dir: Path | str,
+        *,
+        env_vars: Mapping[str, str],
+        reporter: Reporter,
+        cli_config: Path | None = None,
+        binary: Path | str | None = None,
+        work_dir: Path | None = None,
+    ) -> None:
+        self.dir = Path(dir)
+        if not self.dir.is_dir():
+            raise BadInput(f"terraform directory {self.dir} does not exist")
+        self.binary = find_terraform(binary)
+        self.reporter = reporter
+        self.work_dir = work_dir or self.dir / WORK_SUBDIR
+        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        given = env_vars.get(CLI_CONFIG_ENV)  # a config named in env_vars counts as explicit
+        if cli_config is None and given and Path(given).is_file():
+            cli_config = Path(given)
+        config = resolve_cli_config(cli_config, work_dir=self.work_dir)
+        self.env = {**BASE_ENV, **env_vars, CLI_CONFIG_ENV: str(config)}
+
+    # -- commands -------------------------------------------------------------------------
+
+    def init(
+        self, *, backend_config: Mapping[str, str] | None = None, backend: bool = True
+    ) -> None:
+        """`terraform init`; `backend_config` become `-backend-config=k=v` (not secrets)."""
+        args = ["init", "-input=false", "-no-color"]
+        if not backend:
+            args.append("-backend=false")
+        elif backend_config:
+            # The full backend config is given on every run, so switching it (another env's
+            # state key) must not try to migrate state from the previous one.
+            args.append("-reconfigure")
+            args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
+        with self.reporter.step("terraform init") as record:
+            self._run("init", args)
+            record.summary = str(self.dir)
+
+    def validate(self) -> None:
+        with self.reporter.step("terraform validate") as record:
+            self._run("validate", ["validate", "-no-color"])
+            record.summary = str(self.dir)
+
+    def plan(self, *, destroy: bool = False) -> PlanSummary:
+        """Plan to a file and summarise it; the summary carries the file's sha256."""
+        path = self.work_dir / f"plan-{uuid.uuid4().hex[:12]}.tfplan"
+        args = [
+            "plan", "-input=false", "-no-color", "-detailed-exitcode",
+            f"-lock-timeout={LOCK_TIMEOUT}", f"-out={path}",
+        ]  # fmt: skip
+        if destroy:
+            args.append("-destroy")
+        with self.reporter.step("terraform plan") as record:
+            # -detailed-exitcode: 0 no changes, 1 error, 2 changes present.
+            result = self._run("plan", args, ok_codes=(0, 2), heartbeat="planning")
+            has_changes = result.returncode == 2
+            digest = sha256_of(path)
+            changes: tuple[planlib.ResourceChange, ...] = ()
+            outputs: tuple[str, ...] = ()
+            if has_changes:  # with no changes there is nothing to summarise: skip `show`
+                changes, outputs = self._show(path, digest)
+            text = planlib.render(
+                changes, has_changes=has_changes, destroy=destroy, outputs=outputs
+            )
+            summary = PlanSummary(
+                path=path,
+                sha256=digest,
+                changes=changes,
+                has_changes=has_changes,
+                text=text,
+                destroy=destroy,
+                output_changes=outputs,
+            )
+            record.summary = summary.headline
+            record.detail = {"terraform_plan": summary.as_dict()}
+            record.changed.extend(f"{c.action.value} {c.address}" for c in changes)
+            if not has_changes:
+                record.status = Status.UNCHANGED
+        for line in text.splitlines()[1:]:
+            self.reporter.line(f"    {line}")
+        return summary
+
+    def apply(self, summary: PlanSummary) -> None:
+        """Apply exactly the reviewed plan file; refuse one whose sha256 changed since."""
+        with self.reporter.step("terraform apply") as record:
+            if not summary.has_changes:
+                record.status = Status.UNCHANGED
+                record.summary = "no changes: nothing to apply"
+                self._discard(summary.path)
+                return
+            data = self._verified(summary)
+            # Terraform reads the copy we just hashed, so the file cannot change in between.
+            private = self.work_dir / f"apply-{uuid.uuid4().hex[:12]}.tfplan"
+            _private_file(private, data)
+            try:
+                self._run(
+                    "apply",
+                    ["apply", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
+                     str(private)],
+                    heartbeat="applying",
+                )  # fmt: skip
+            finally:
+                # The plan file holds every planned value, secrets included: keep it no longer.
+                self._discard(private)
+                self._discard(summary.path)
+            record.summary = summary.headline.replace("Plan:", "Applied:", 1)
+            record.changed.extend(f"{c.action.value} {c.address}" for c in summary.changes)
+
+    def outputs(self) -> dict[str, Any]:
+        """`terraform output -json` as name -> value; sensitive values become secrets."""
+        with self.reporter.step("terraform output") as record:
+            result = self._run("output", ["output", "-json", "-no-color"])
+            raw: dict[str, Any] = json.loads(result.stdout or "{}")
+            values: dict[str, Any] = {}
+            for name, output in raw.items():
+                value = output.get("value")
+                if output.get("sensitive"):
+                    for secret in planlib.string_leaves(value):
+                        register_secret(secret)
+                values[name] = value
+            record.summary = f"{len(values)} outputs"
+            record.detail = {"terraform_outputs": sorted(values)}
+        return values
+
+    def _show(
+        self, path: Path, digest: str
+    ) -> tuple[tuple[planlib.ResourceChange, ...], tuple[str, ...]]:
+        """`show -json` of the plan file: its changes, and its sensitive values registered."""
+        try:
+            shown = self._run("show", ["show", "-json", "-no-color", str(path)])
+            if sha256_of(path) != digest:
+                raise PlanTampered(f"the plan file {path} changed while it was summarised")
+        except BaseException:
+            self._discard(path)
+            raise
+        data = json.loads(shown.stdout)
+        self._check_format(data)
+        planlib.register_sensitive(data)
+        return planlib.resource_changes(data), planlib.output_changes(data)
+
+    def discard(self, summary: PlanSummary) -> None:
+        """Delete a plan that will not be applied (it holds planned values, secrets too)."""
+        self._discard(summary.path)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _verified(self, summary: PlanSummary) -> bytes:
+        try:
+            data = summary.path.read_bytes()
+        except OSError as exc:
+            raise PlanTampered(
+                f"the reviewed plan file {summary.path} is gone ({exc.strerror}); "
+                "run plan again and review the new summary"
+            ) from exc
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != summary.sha256:
+            raise PlanTampered(
+                f"refusing to apply {summary.path}: it changed after it was reviewed "
+                f"(sha256 {digest[:12]}…, reviewed {summary.sha256[:12]}…); "
+                "run plan again and review the new summary"
+            )
+        return data
+
+    @staticmethod
+    def _check_format(data: Mapping[str, Any]) -> None:
+        version = str(data.get("format_version", "1.0"))
+        if version.split(".")[0] != "1":
+            raise TerraformFailed(
+                "show", f"unsupported plan JSON format_version {version} (this tool reads 1.x)"
+            )
+
+    @staticmethod
+    def _discard(path: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+    def _run(
+        self,
+        command: str,
+        args: Sequence[str],
+        *,
+        ok_codes: Sequence[int] = (0,),
+        heartbeat: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        with self._heartbeat(heartbeat):
+            result = proc.run([str(self.binary), *args], cwd=self.dir, env=self.env, check=False)
+        if result.returncode not in ok_codes:
+            raise TerraformFailed(command, error_blocks(result.stderr, result.stdout))
+        return result
+
+    @contextlib.contextmanager
+    def _heartbeat(self, what: str | None) -> Iterator[None]:
+        """A progress line every HEARTBEAT_SECONDS while terraform works, so CI sees life."""
+        if what is None:
+            yield
+            return
+        done = threading.Event()
+        start = time.monotonic()
+
+        def beat() -> None:
+            while not done.wait(HEARTBEAT_SECONDS):
+                self.reporter.progress(f"terraform still {what} ({time.monotonic() - start:.0f}s)")
+
+        thread = threading.Thread(target=beat, name="terraform-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
