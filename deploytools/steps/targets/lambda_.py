@@ -1,0 +1,473 @@
+"""Lambda functions: new code (container image by digest, or a deterministic zip), a published
+version, the alias moved to it, a warm-up within API Gateway's limit, and the alias moved back
+when the warm-up fails.
+
+Terraform creates the function and its alias wiring; deploytools owns the code that runs.
+Callers should reach the function through the alias: updating the code changes `$LATEST` at
+once, and only the alias is protected by the warm-up and the rollback.
+
+Zip packages up to 50 MB (zipped) go in the API call; larger ones need the `code_bucket` input
+(an S3 bucket in the function's region, e.g. a Terraform output), where the zip is uploaded
+as `deploytools/<function>/<sha256>.zip` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from deploytools.aws import AwsContext
+from deploytools.config.model import LambdaTarget
+from deploytools.errors import BadInput, DeployError
+from deploytools.output import Reporter, StepRecord, register_secret
+from deploytools.steps.targets import warmup
+from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT, human_size
+
+LATEST = "$LATEST"
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
+)
+RETRYABLE = {"ResourceConflictException", "TooManyRequestsException"}
+PUSH_FIX = "push it first: deploytools build --push"
+
+
+class ImageNotInEcr(DeployError):
+    """The image is not in ECR; Lambda would reject it, so nothing was changed."""
+
+
+class LambdaUpdateFailed(TargetFailed):
+    """Lambda could not apply the new code or configuration (LastUpdateStatus Failed)."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    repository: str
+    digest: str | None
+    tag: str | None
+
+    @property
+    def registry_id(self) -> str | None:
+        match = ECR_HOST.match(self.registry)
+        return match["account"] if match else None
+
+    @property
+    def image_id(self) -> dict[str, str]:
+        return {"imageDigest": self.digest} if self.digest else {"imageTag": self.tag or "latest"}
+
+
+def parse_image(uri: str) -> ImageRef:
+    """`<registry>/<repository>@sha256:…` (or `:tag`) into its parts."""
+    name, _, digest = uri.partition("@")
+    registry, _, path = name.partition("/")
+    if not path or not ("." in registry or ":" in registry or registry == "localhost"):
+        raise BadInput(f"{uri}: not an image in a registry (<registry>/<repository>@sha256:…)")
+    repository, tag = path, None
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository, _, tag = path.rpartition(":")
+    return ImageRef(registry, repository, digest or None, tag)
+
+
+class Refresher:
+    """One Lambda target; constructed by `refresher_for`."""
+
+    def __init__(
+        self,
+        name: str,
+        target: LambdaTarget,
+        *,
+        aws: AwsContext,
+        reporter: Reporter,
+        timing: warmup.Timing | None = None,
+        **_context: Any,  # the pipeline may pass more context than a Lambda needs
+    ) -> None:
+        if not target.function:
+            raise BadInput(f"targets.{name}.function is unresolved: load the environment's config")
+        self.name = name
+        self.target = target
+        self.function = target.function
+        self.aws = aws
+        self.reporter = reporter
+        self.timing = timing or warmup.Timing()
+
+    @property
+    def client(self) -> Any:
+        return self.aws.client("lambda")
+
+    # --- read-only --------------------------------------------------------------------------
+
+    def current(self) -> TargetState | None:
+        alias = self.target.alias
+        version = LATEST
+        if alias:
+            try:
+                version = self.client.get_alias(FunctionName=self.function, Name=alias)[
+                    "FunctionVersion"
+                ]
+            except ClientError as exc:
+                if _code(exc) != "ResourceNotFoundException":
+                    raise self._failed("get_alias", exc) from exc
+        try:
+            function = self.client.get_function(FunctionName=self.function, Qualifier=version)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return None
+            raise self._failed("get_function", exc) from exc
+        config, code = function["Configuration"], function.get("Code", {})
+        image = code.get("ImageUri") if config.get("PackageType") == "Image" else None
+        return TargetState(
+            target=self.name,
+            type="lambda",
+            resource=self.function,
+            image=image,
+            revision=version,
+            detail={
+                "alias": alias if version != LATEST else None,
+                "code_sha256": config.get("CodeSha256", ""),
+                "package_type": config.get("PackageType", "Zip"),
+            },
+        )
+
+    def describe_change(self, image: str | None) -> str:
+        now = self.current()
+        new = image or "a new zip package"
+        if now is None:
+            return f"lambda {self.function}: does not exist yet (Terraform creates it) → {new}"
+        old = now.image or f"zip {now.detail.get('code_sha256', '')[:12]}"
+        where = (
+            f"{self.target.alias} → version {now.revision}" if now.detail.get("alias") else LATEST
+        )
+        if image is not None and image == now.image:
+            return f"lambda {self.function}: unchanged ({old}, {where})"
+        return f"lambda {self.function}: {old} ({where}) → {new}"
+
+    # --- changes ----------------------------------------------------------------------------
+
+    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+        if image is not None:
+            self.require_in_ecr(image)  # before Lambda sees it: a missing image is no deploy
+        code_sha256 = inputs.get("code_sha256")
+        zip_path = inputs.get("zip_path")
+        if image is None and (not zip_path or not code_sha256):
+            raise BadInput(f"targets.{self.name}: a zip target needs zip_path and code_sha256")
+        previous = self.current()
+        if previous is None:
+            raise TargetFailed(
+                f"lambda function {self.function} does not exist: "
+                "create it with Terraform first (deploytools updates its code)"
+            )
+        wanted = "Image" if image is not None else "Zip"
+        if previous.detail.get("package_type", wanted) != wanted:
+            # Lambda cannot change a function's package type in place.
+            raise BadInput(
+                f"lambda {self.function} is a {previous.detail['package_type']} function, but "
+                f"targets.{self.name} deploys {'an image' if image else 'a zip'}: recreate the "
+                f'function with Terraform as package_type = "{wanted}", or change the target'
+            )
+        self._wait_updated("the previous update", settled_is_enough=True)
+        if image is not None:
+            self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
+        else:
+            self._update_zip(Path(str(zip_path)), str(code_sha256), inputs.get("code_bucket"))
+        try:
+            config = self._wait_updated("the new code")
+            config = self._update_configuration(config, inputs)
+        except LambdaUpdateFailed as exc:
+            alias = self.target.alias
+            if previous.revision != LATEST and alias:
+                # The alias never moved: what ran before still runs.
+                raise RolledBack(
+                    f"{exc}; alias {alias} still points at version {previous.revision}",
+                    previous,
+                ) from exc
+            raise
+        sha = str(code_sha256) if image is None else config["CodeSha256"]
+        version = self._publish(sha, image)
+        record.change(f"lambda {self.function}: published version {version}")
+        if self.target.alias:
+            self._point_alias(version)
+            record.change(f"lambda {self.function}: alias {self.target.alias} → {version}")
+        result = self._warm_up(version)
+        record.detail.update({"function": self.function, "version": version})
+        if result is not None:
+            record.detail["warmup"] = {
+                "attempts": result.attempts,
+                "seconds": round(result.seconds, 1),
+            }
+            if not result.healthy:
+                self._undo(previous, version, result)
+        state = self.current()
+        assert state is not None  # it existed a moment ago and we just published to it
+        return state
+
+    def restore(self, state: TargetState, record: StepRecord) -> TargetState:
+        alias = self.target.alias
+        if not alias:
+            raise TargetFailed(
+                f"targets.{self.name} has no alias: nothing to point at {state.revision}"
+            )
+        if state.revision == LATEST:
+            raise TargetFailed(
+                f"lambda {self.function}: the recorded state has no published version"
+            )
+        try:
+            self.client.get_function_configuration(
+                FunctionName=self.function, Qualifier=state.revision
+            )
+        except ClientError as exc:
+            raise self._failed(f"version {state.revision}", exc) from exc
+        self._point_alias(state.revision)
+        record.change(f"lambda {self.function}: alias {alias} → {state.revision}")
+        result = self._warm_up(state.revision)
+        if result is not None and not result.healthy:
+            raise TargetFailed(
+                f"lambda {self.function}: alias {alias} is back on version {state.revision}, "
+                f"but its warm-up failed after {result.attempts} attempts: {result.last}"
+            )
+        restored = self.current()
+        assert restored is not None
+        return restored
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def require_in_ecr(self, image: str) -> None:
+        ref = parse_image(image)
+        request: dict[str, Any] = {"repositoryName": ref.repository, "imageIds": [ref.image_id]}
+        if ref.registry_id:
+            request["registryId"] = ref.registry_id
+        try:
+            self.aws.client("ecr").describe_images(**request)
+        except ClientError as exc:
+            if _code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+                raise ImageNotInEcr(
+                    f"{image} is not in ECR ({_code(exc)}); lambda {self.function} was not "
+                    f"changed: {PUSH_FIX}"
+                ) from exc
+            raise self._failed("ecr describe_images", exc) from exc
+
+    def _update_zip(self, zip_path: Path, code_sha256: str, bucket: str | None) -> None:
+        size = zip_path.stat().st_size
+        self.reporter.debug(f"{self.name}: {zip_path.name} is {human_size(size)} zipped")
+        if size <= DIRECT_UPLOAD_LIMIT:
+            self._retrying(
+                "update_function_code", FunctionName=self.function, ZipFile=zip_path.read_bytes()
+            )
+            return
+        if not bucket:
+            raise BadInput(
+                f"{zip_path} is {human_size(size)} zipped; Lambda takes at most "
+                f"{human_size(DIRECT_UPLOAD_LIMIT)} in the API call: pass a code_bucket (an S3 "
+                "bucket in the function's region) or exclude more files"
+            )
+        key = f"deploytools/{self.function}/{base64.b64decode(code_sha256).hex()}.zip"
+        try:
+            self.aws.client("s3").upload_file(str(zip_path), bucket, key)
+        except (ClientError, BotoCoreError) as exc:
+            raise TargetFailed(f"uploading {zip_path} to s3://{bucket}/{key}: {exc}") from exc
+        self._retrying(
+            "update_function_code", FunctionName=self.function, S3Bucket=bucket, S3Key=key
+        )
+
+    def _update_configuration(
+        self, config: dict[str, Any], inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Environment (and handler) changes, merged onto what Terraform set."""
+        wanted = {**self.target.environment, **(inputs.get("environment") or {})}
+        if self.target.secrets_in_environment:
+            for name, value in (inputs.get("secret_values") or {}).items():
+                register_secret(str(value))
+                wanted[name] = str(value)
+        existing = (config.get("Environment") or {}).get("Variables") or {}
+        # Merged, not replaced: Terraform may set variables of its own (table names, buckets).
+        merged = {**existing, **wanted}
+        update: dict[str, Any] = {}
+        if merged != existing:
+            update["Environment"] = {"Variables": merged}
+        handler = self.target.package.handler if self.target.package else None
+        if handler and handler != config.get("Handler"):
+            update["Handler"] = handler
+        if not update:
+            return config
+        self._retrying("update_function_configuration", FunctionName=self.function, **update)
+        return self._wait_updated("the new configuration")
+
+    def _publish(self, code_sha256: str, image: str | None) -> str:
+        description = f"deploytools: {image or 'zip ' + code_sha256}"[:256]
+        try:
+            published = self._retrying(
+                "publish_version",
+                FunctionName=self.function,
+                CodeSha256=code_sha256,
+                Description=description,
+            )
+        except TargetFailed as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and _code(cause) == "PreconditionFailedException":
+                raise TargetFailed(
+                    f"lambda {self.function}: its code changed while deploying (another deploy?); "
+                    "nothing was published"
+                ) from exc
+            raise
+        version = str(published["Version"])
+        self._wait_updated(f"version {version}", qualifier=version)
+        return version
+
+    def _point_alias(self, version: str) -> None:
+        alias = self.target.alias
+        assert alias
+        try:
+            self.client.update_alias(
+                FunctionName=self.function, Name=alias, FunctionVersion=version
+            )
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                self._retrying(
+                    "create_alias", FunctionName=self.function, Name=alias, FunctionVersion=version
+                )
+                return
+            if _code(exc) in RETRYABLE:
+                self._retrying(
+                    "update_alias", FunctionName=self.function, Name=alias, FunctionVersion=version
+                )
+                return
+            raise self._failed("update_alias", exc) from exc
+
+    def _warm_up(self, version: str) -> warmup.WarmupResult | None:
+        settings = self.target.warmup
+        if settings is None:
+            return None
+        if settings.url:
+            probe = warmup.http_probe(
+                settings.url,
+                method=settings.method,
+                body=settings.body,
+                expect_status=settings.expect_status,
+            )
+        else:
+            probe = warmup.invoke_probe(
+                self._invoke_client(settings.budget),
+                function=self.function,
+                qualifier=self.target.alias or version,
+                body=settings.body,
+            )
+
+        def progress(attempt: int, outcome: warmup.Probe) -> None:
+            if not outcome.healthy:
+                self.reporter.progress(
+                    f"{self.name}: warm-up attempt {attempt}: {outcome.description}"
+                )
+
+        return warmup.until_healthy(
+            probe, budget=settings.budget, timing=self.timing, on_attempt=progress
+        )
+
+    def _invoke_client(self, budget: int) -> Any:
+        # One attempt per invoke (our loop retries), and room for a cold model load.
+        config = self.aws.boto_config.merge(
+            BotoConfig(
+                read_timeout=min(max(budget, 60), 900),
+                retries={"mode": "standard", "max_attempts": 1},
+            )
+        )
+        return self.aws.session().client(
+            "lambda", endpoint_url=self.aws.endpoint_for("lambda"), config=config
+        )
+
+    def _undo(self, previous: TargetState, version: str, result: warmup.WarmupResult) -> None:
+        alias = self.target.alias
+        why = (
+            f"lambda {self.function}: version {version} did not warm up: {result.attempts} "
+            f"attempts in {result.seconds:.0f} s, last: {result.last}"
+        )
+        if not alias:
+            raise TargetFailed(f"{why}; no alias is configured, so nothing was moved back")
+        if previous.revision == LATEST:
+            # No alias before this deploy: remove it rather than leave it on a broken version.
+            self._retrying("delete_alias", FunctionName=self.function, Name=alias)
+            raise TargetFailed(f"{why}; alias {alias} was new and has been deleted again")
+        self._point_alias(previous.revision)
+        self.reporter.info(f"  ↺ {self.name}: alias {alias} back on version {previous.revision}")
+        restored = self.current()
+        raise RolledBack(
+            f"{why}; alias {alias} points back at version {previous.revision}", restored or previous
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _wait_updated(
+        self, what: str, *, qualifier: str | None = None, settled_is_enough: bool = False
+    ) -> dict[str, Any]:
+        """Poll until Lambda has applied the last change (LastUpdateStatus Successful).
+
+        With `settled_is_enough`, a Failed earlier update also ends the wait: a new deploy may
+        follow a failed one."""
+        request: dict[str, Any] = {"FunctionName": self.function}
+        if qualifier:
+            request["Qualifier"] = qualifier
+        start = self.timing.monotonic()
+        while True:
+            try:
+                config: dict[str, Any] = self.client.get_function_configuration(**request)
+            except ClientError as exc:
+                raise self._failed("get_function_configuration", exc) from exc
+            state, status = config.get("State"), config.get("LastUpdateStatus")
+            if state == "Failed":
+                raise LambdaUpdateFailed(
+                    f"lambda {self.function}: {what} failed: State Failed: "
+                    f"{config.get('StateReasonCode', '')} {config.get('StateReason', '')}".rstrip()
+                )
+            if status == "Failed" and settled_is_enough:
+                return config
+            if status == "Failed":
+                raise LambdaUpdateFailed(
+                    f"lambda {self.function}: {what} failed: "
+                    f"{config.get('LastUpdateStatusReasonCode', '')} "
+                    f"{config.get('LastUpdateStatusReason', '')}".rstrip()
+                )
+            if status in (None, "Successful") and state != "Pending":
+                return config
+            if self.timing.monotonic() - start > self.target.timeout:
+                raise TargetFailed(
+                    f"lambda {self.function}: {what} still {status or state} after "
+                    f"{self.target.timeout} s (targets.{self.name}.timeout)"
+                )
+            self.timing.sleep(self.timing.poll)
+
+    def _retrying(self, operation: str, **request: Any) -> Any:
+        """Call a Lambda API, retrying while another update to the function is in progress."""
+        method: Callable[..., Any] = getattr(self.client, operation)
+        start = self.timing.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return method(**request)
+            except ClientError as exc:
+                delay = self.timing.backoff(attempt)
+                elapsed = self.timing.monotonic() - start
+                if _code(exc) not in RETRYABLE or elapsed + delay > self.target.timeout:
+                    raise self._failed(operation, exc) from exc
+                self.reporter.debug(
+                    f"{self.name}: {operation}: {_code(exc)}; retrying in {delay:.1f} s"
+                )
+                self.timing.sleep(delay)
+
+    def _failed(self, operation: str, exc: ClientError) -> TargetFailed:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "Error"), error.get("Message", str(exc))
+        if code == "ResourceNotFoundException":
+            return TargetFailed(f"lambda {self.function}: {operation}: not found: {message}")
+        return TargetFailed(f"lambda {self.function}: {operation}: {code}: {message}")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
