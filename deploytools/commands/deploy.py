@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from deploytools.commands import App, add_env, add_only, not_implemented
+from deploytools.commands import App, add_env, add_only
+from deploytools.errors import ExitCode
+from deploytools.output import github
+from deploytools.pipeline import Options, RealSteps, Run, Steps, deploy
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -19,6 +22,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def default_steps() -> Steps:
+    """The step modules; tests replace this to inject their own."""
+    return RealSteps()
+
+
+def make_run(app: App, *, start_sandbox: bool = False) -> Run:
+    """The pipeline's view of a command: config, AWS (or the sandbox), options, steps."""
+    env = app.env_config()
+    registry: str | None = None
+    missing: dict[str, str] = {}
+    if app.args.sandbox:
+        from deploytools.sandbox import state
+
+        running = state.read()
+        if running is None and start_sandbox:
+            from deploytools.commands.sandbox import ensure_running
+
+            app.reporter.line("sandbox: not running; starting it in the background")
+            running = ensure_running()
+        if running is not None:
+            registry, missing = running.registry, dict(running.missing)
+            app.reporter.line(f"sandbox: AWS at {running.aws_url} (export AWS_ENDPOINT_URL=…)")
+    options = Options(
+        env=env.env,
+        only=tuple(getattr(app.args, "only", None) or ()),
+        tag=getattr(app.args, "tag", None),
+        yes=bool(getattr(app.args, "yes", False)),
+        sandbox=bool(app.args.sandbox),
+        registry=registry,
+        missing=missing,
+    )
+    return Run(
+        config=app.config,
+        aws=app.aws(env),
+        reporter=app.reporter,
+        steps=default_steps(),
+        options=options,
+    )
+
+
 def run(app: App) -> int:
-    app.config.environment(app.args.env)
-    raise not_implemented(NAME, "the targets issue builds the pipeline")
+    pipeline_run = make_run(app, start_sandbox=True)
+    reporter = app.reporter
+    try:
+        result = deploy(pipeline_run)
+    finally:
+        reporter.summary(f"deploytools deploy {app.args.env}")
+    release = result.release.id if result.release else None
+    if release:
+        github.set_output("release", release)
+    if app.args.json:
+        reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
+    else:
+        reporter.line(f"deployed {result.env}" + (f": release {release}" if release else ""))
+    return ExitCode.OK

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from deploytools.commands import App, add_env, add_only, not_implemented
+from deploytools.commands import App, add_env, add_only
+from deploytools.commands.deploy import make_run
+from deploytools.errors import ExitCode
+from deploytools.output import github
+from deploytools.pipeline import rollback
 
 NAME = "rollback"
 HELP = "restore the previous release (or --to RELEASE) on every target"
@@ -20,5 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
-    app.config.environment(app.args.env)
-    raise not_implemented(NAME, "the targets issue")
+    reporter = app.reporter
+    try:
+        result = rollback(make_run(app), to=app.args.to)
+    finally:
+        reporter.summary(f"deploytools rollback {app.args.env}")
+    release = result.release.id if result.release else None
+    if release:
+        github.set_output("release", release)
+    if app.args.json:
+        reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
+    else:
+        reporter.line(f"rolled back {result.env} to {result.to.id}: release {release}")
+    return ExitCode.OK

@@ -1,0 +1,199 @@
+"""plan: the deploy's steps walked read-only, each saying what it would do.
+
+A step whose module has not landed, or whose tool is missing here, is reported as skipped
+with the reason; plan still describes everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from deploytools.checks.base import Severity
+from deploytools.config import EnvConfig
+from deploytools.errors import BadInput
+from deploytools.output import Status, StepRecord
+from deploytools.pipeline import preflight
+from deploytools.pipeline.context import Run, pending_in
+from deploytools.pipeline.deploy import packages
+from deploytools.pipeline.seam import ZipPackage
+from deploytools.pipeline.targets import TargetJob, describe_all
+
+T = TypeVar("T")
+RESOURCE_KEYS = ("service", "function", "deployment", "job_definition")
+IDENTITY_KEYS = (*RESOURCE_KEYS, "cluster", "namespace", "container", "job_queue")
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    document: dict[str, Any]
+    check_errors: int
+
+
+def plan(run: Run) -> PlanResult:
+    env = run.env()
+    doc: dict[str, Any] = {"project": env.model.project, "env": env.env, "region": env.region}
+    findings = preflight.check(run, stop_on_errors=False)
+    doc["findings"] = [f.as_dict() for f in findings]
+    preflight.account(run, env)
+    doc["secrets"] = _secrets(run, env)
+    doc["images"] = _images(run, env)
+    zips = _guarded_packages(run, env, doc)
+    outputs = _terraform(run, env, doc, zips)
+    resolved = run.env(outputs or None)
+    targets = run.selected(resolved)
+    doc["targets"] = {name: _describe(t) for name, t in targets.items()}
+    predicted = {i["name"]: i.get("uri") for i in doc["images"] if isinstance(i, dict)}
+    jobs = [_job(name, t, predicted) for name, t in targets.items()]
+    for change in describe_all(run, jobs):
+        doc["targets"][change.pop("name")].update(change)
+    doc["amplify"] = _amplify(run, resolved)
+    doc["smoke"] = [c.model_dump() for c in resolved.model.smoke]
+    doc["pending_outputs"] = sorted(resolved.pending_tf)
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    return PlanResult(doc, errors)
+
+
+def _guarded(record: StepRecord, work: Callable[[], T], default: T) -> T:
+    """Run a read-only step; a missing module or tool skips it with the reason."""
+    try:
+        return work()
+    except BadInput as exc:  # NotImplementedYet, Unavailable, a missing tool
+        record.status, record.summary = Status.SKIPPED, str(exc).splitlines()[0]
+        return default
+
+
+def _secrets(run: Run, env: EnvConfig) -> dict[str, Any]:
+    with run.reporter.step("secrets") as record:
+        record.status = Status.UNCHANGED
+        if env.model.secrets is None:
+            record.summary = "no secrets: section"
+            return {"path": None, "required": [], "missing": []}
+        required = list(env.model.secrets.required)
+        missing = _guarded(record, lambda: run.steps.missing_secrets(run.aws, env), None)
+        if missing is not None:
+            record.summary = f"missing: {', '.join(missing)}" if missing else "all required present"
+        return {"path": env.model.secrets.ssm_path, "required": required, "missing": missing}
+
+
+def _images(run: Run, env: EnvConfig) -> list[dict[str, Any]]:
+    with run.reporter.step("images") as record:
+        record.status = Status.UNCHANGED
+        names = sorted(env.model.images)
+        if not names:
+            record.summary = "no images"
+            return []
+        planned = _guarded(
+            record,
+            lambda: run.steps.plan_images(
+                run.aws, env, root=run.config.root, names=names, registry=run.options.registry
+            ),
+            None,
+        )
+        if planned is None:
+            return [_image_from_config(env, name) for name in names]
+        record.summary = ", ".join(f"{i['name']}: {i.get('action', '?')}" for i in planned)
+        return planned
+
+
+def _image_from_config(env: EnvConfig, name: str) -> dict[str, Any]:
+    image = env.model.images[name]
+    return {
+        "name": name,
+        "repository": image.repository,
+        "platform": image.platform,
+        "action": "build, push (not planned: the images step is not available)",
+    }
+
+
+def _guarded_packages(run: Run, env: EnvConfig, doc: dict[str, Any]) -> dict[str, ZipPackage]:
+    """Zip packages are local files: plan builds them so Terraform can plan the functions."""
+    try:
+        zips = packages(run, env)
+    except BadInput as exc:
+        doc["packages"] = {"skipped": str(exc)}
+        return {}
+    doc["packages"] = {n: {"path": str(z.path), "sha256": z.sha256} for n, z in zips.items()}
+    return zips
+
+
+def _terraform(
+    run: Run, env: EnvConfig, doc: dict[str, Any], zips: dict[str, ZipPackage]
+) -> dict[str, Any]:
+    section = env.model.terraform
+    if section is None:
+        doc["terraform"] = None
+        return {}
+    doc["terraform"] = {"dir": section.dir, "pending_outputs": sorted(env.pending_tf)}
+    try:
+        images = {i["name"]: i["uri"] for i in doc["images"] if i.get("uri")}
+        return run.steps.terraform(
+            run.aws,
+            env,
+            root=run.config.root,
+            images=images,
+            packages=zips,
+            reporter=run.reporter,
+            apply=False,
+        )
+    except BadInput as exc:  # not installed here, or the module has not landed
+        with run.reporter.step("terraform") as record:
+            record.status, record.summary = Status.SKIPPED, str(exc).splitlines()[0]
+        doc["terraform"]["skipped"] = str(exc)
+        return {}
+
+
+def _job(name: str, target: Any, predicted: dict[str, str | None]) -> TargetJob:
+    image_name = getattr(target, "image", None)
+    # Only names that identify the resource must be known to describe it; a warm-up URL
+    # waiting for {tf.api_url} does not stop plan from reading the function.
+    pending = pending_in({k: getattr(target, k, None) for k in IDENTITY_KEYS})
+    skip = None
+    if pending:
+        skip = "needs Terraform output(s) " + ", ".join(sorted(pending)) + " (not applied yet)"
+    return TargetJob(name, target, image=predicted.get(image_name or ""), skip=skip)
+
+
+def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
+    amplify = env.model.frontend.amplify if env.model.frontend else None
+    if amplify is None:
+        return None
+    with run.reporter.step("amplify") as record:
+        record.status = Status.UNCHANGED
+        planned = _guarded(
+            record, lambda: run.steps.plan_amplify(run.aws, env, root=run.config.root), None
+        )
+        if planned is None:
+            return {"app": amplify.app, "branch": amplify.branch, "skipped": record.summary}
+        record.summary = str(planned.get("summary") or planned.get("action") or amplify.app)
+        return planned
+
+
+def _describe(target: Any) -> dict[str, Any]:
+    described: dict[str, Any] = target.model_dump(exclude_none=True, exclude_defaults=False)
+    return described
+
+
+def render(plan_doc: dict[str, Any]) -> list[str]:
+    """The human lines after the step lines (the same wording plan has always had)."""
+    lines = []
+    for image in plan_doc["images"]:
+        repository = image.get("repository", "?")
+        platform = image.get("platform", "linux/amd64")
+        action = image.get("action", "?")
+        lines.append(f"  image {image['name']}: {action} → {repository} ({platform})")
+    if plan_doc["terraform"]:
+        lines.append(f"  terraform: plan and apply {plan_doc['terraform']['dir']}")
+    for name, target in plan_doc["targets"].items():
+        resource = next((target[k] for k in RESOURCE_KEYS if k in target), "")
+        image = target.get("image", "zip package")
+        change = target.get("change") or target.get("skipped") or target.get("error")
+        lines.append(
+            f"  target {name} ({target['type']}): refresh {resource} to image {image}"
+            + (f": {change}" if change else "")
+        )
+    if plan_doc["pending_outputs"]:
+        names = ", ".join("{tf." + o + "}" for o in plan_doc["pending_outputs"])
+        lines.append(f"  unresolved until Terraform runs: {names}")
+    return lines

@@ -1,0 +1,285 @@
+"""The release record: what each deploy (or rollback) left running, in SSM Parameter Store.
+
+Layout under `/deploytools/{project}/{env}/`:
+
+    releases/{id}        the release as compact JSON (String, Standard tier) when it fits in
+                         4 KB; otherwise {"parts": n} and the JSON split over
+                         releases/{id}.1 … releases/{id}.n (Standard tier stays free; Advanced
+                         costs per parameter and still caps at 8 KB)
+    index                JSON list of the kept release ids, oldest first
+    current              the id of the newest release
+
+Values are never secret: secret values registered with the output mask are redacted before
+writing, as a safety net, and a release only ever holds names, digests, ARNs and revisions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from deploytools import proc
+from deploytools.errors import BadInput, DeployError
+from deploytools.output import redact
+
+CHUNK = 4096  # Standard tier's limit, in bytes; the JSON is ASCII so characters are bytes
+KEEP_RELEASES = 20
+SCHEMA_VERSION = 1
+
+
+class ReleaseNotFound(BadInput):
+    """No release with that id is recorded for the environment."""
+
+
+class ReleaseUnreadable(DeployError):
+    """A release parameter exists but does not hold a release document."""
+
+
+class Kind(StrEnum):
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    FAILED = "failed"  # some targets may run the new version, some the old: see `targets`
+
+
+@dataclass(frozen=True)
+class Release:
+    """One deploy or rollback. `targets` maps a target name to its TargetState.as_dict()."""
+
+    id: str
+    project: str
+    env: str
+    created: str  # ISO 8601, UTC
+    kind: Kind = Kind.DEPLOY
+    status: Outcome = Outcome.OK
+    reason: str = ""
+    git_sha: str | None = None
+    who: dict[str, str | None] = field(default_factory=dict)  # caller_arn, github_actor
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> uri, digest, tag
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    amplify: dict[str, Any] | None = None  # app_id, branch, job_id, status
+    tf_outputs: dict[str, Any] = field(default_factory=dict)  # only those the config names
+    rollback_of: str | None = None  # for a rollback: the release it restored
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "id": self.id,
+            "project": self.project,
+            "env": self.env,
+            "created": self.created,
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "reason": self.reason,
+            "git_sha": self.git_sha,
+            "who": dict(self.who),
+            "images": self.images,
+            "targets": self.targets,
+            "amplify": self.amplify,
+            "tf_outputs": self.tf_outputs,
+            "rollback_of": self.rollback_of,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Release:
+        return cls(
+            id=data["id"],
+            project=data["project"],
+            env=data["env"],
+            created=data["created"],
+            kind=Kind(data.get("kind", "deploy")),
+            status=Outcome(data.get("status", "ok")),
+            reason=data.get("reason", ""),
+            git_sha=data.get("git_sha"),
+            who=dict(data.get("who") or {}),
+            images=dict(data.get("images") or {}),
+            targets=dict(data.get("targets") or {}),
+            amplify=data.get("amplify"),
+            tf_outputs=dict(data.get("tf_outputs") or {}),
+            rollback_of=data.get("rollback_of"),
+        )
+
+    def short(self) -> str:
+        label = f"{self.id} ({self.kind.value}"
+        if self.rollback_of:
+            label += f" to {self.rollback_of}"
+        if self.status is Outcome.FAILED:
+            label += ", failed"
+        return label + ")"
+
+
+def new_release_id(*, now: datetime, git_sha: str | None) -> str:
+    """r-YYYYMMDDTHHMMSSZ-<gitsha7>; ids sort by time."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"r-{stamp}-{(git_sha or 'nogit')[:7]}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def git_sha(root: Path) -> str | None:
+    """The commit being deployed: GITHUB_SHA in Actions, else the work tree's HEAD."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"]
+    try:
+        result = proc.run(["git", "rev-parse", "HEAD"], cwd=root, check=False, timeout=10)
+    except BadInput:  # git is not installed
+        return None
+    sha = result.stdout.strip()
+    return sha if result.returncode == 0 and sha else None
+
+
+def caller_arn(aws: Any) -> str | None:
+    """Who is deploying, as STS sees it; None if STS will not say (never fatal here)."""
+    try:
+        return str(aws.client("sts").get_caller_identity()["Arn"])
+    except (ClientError, BotoCoreError):
+        return None
+
+
+def who(caller_arn: str | None) -> dict[str, str | None]:
+    return {"caller_arn": caller_arn, "github_actor": os.environ.get("GITHUB_ACTOR")}
+
+
+class ReleaseStore:
+    """Reads and writes one environment's releases. `ssm` is a boto3 SSM client."""
+
+    def __init__(self, ssm: Any, *, project: str, env: str, keep: int = KEEP_RELEASES) -> None:
+        self._ssm = ssm
+        self.prefix = f"/deploytools/{project}/{env}"
+        self.project = project
+        self.env = env
+        self.keep = max(keep, 2)  # rollback needs at least the current and one before
+
+    # reading
+
+    def ids(self) -> list[str]:
+        """Kept release ids, oldest first."""
+        raw = self._get(f"{self.prefix}/index")
+        if raw is None:
+            return []
+        try:
+            ids = json.loads(raw)
+        except ValueError as exc:
+            raise ReleaseUnreadable(f"{self.prefix}/index is not a JSON list: {exc}") from exc
+        return [str(i) for i in ids]
+
+    def current_id(self) -> str | None:
+        return self._get(f"{self.prefix}/current")
+
+    def current(self) -> Release | None:
+        current = self.current_id()
+        return None if current is None else self.get(current)
+
+    def get(self, release_id: str) -> Release:
+        name = self._name(release_id)
+        raw = self._get(name)
+        if raw is None:
+            kept = ", ".join(self.ids()[-5:]) or "none yet"
+            raise ReleaseNotFound(
+                f"release {release_id} is not recorded for {self.project}/{self.env} "
+                f"(latest: {kept}); see deploytools status"
+            )
+        try:
+            data = json.loads(raw)
+            if set(data) == {"parts"}:
+                data = json.loads("".join(self._part(name, i) for i in range(1, data["parts"] + 1)))
+            return Release.from_dict(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ReleaseUnreadable(f"{name} does not hold a release document: {exc}") from exc
+
+    def previous(self, before: str | None = None) -> Release | None:
+        """The newest successful release older than `before` (default: the current one).
+
+        Failed releases are skipped: rolling back means returning to a state that worked.
+        """
+        ids = self.ids()
+        before = before or self.current_id()
+        if before in ids:
+            ids = ids[: ids.index(before)]
+        for release_id in reversed(ids):
+            release = self.get(release_id)
+            if release.status is Outcome.OK:
+                return release
+        return None
+
+    # writing
+
+    def write(self, release: Release) -> Release:
+        """Store `release` (its id made unique), point `current` at it, prune old ones."""
+        ids = self.ids()
+        release = replace(release, id=_unique(release.id, ids))
+        text = redact(json.dumps(release.as_dict(), sort_keys=True, separators=(",", ":")))
+        name = self._name(release.id)
+        if len(text) <= CHUNK:
+            self._put(name, text)
+        else:
+            parts = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
+            for index, part in enumerate(parts, start=1):
+                self._put(f"{name}.{index}", part)
+            self._put(name, json.dumps({"parts": len(parts)}))
+        ids.append(release.id)
+        kept, dropped = ids[-self.keep :], ids[: -self.keep]
+        self._put(f"{self.prefix}/index", json.dumps(kept, separators=(",", ":")))
+        self._put(f"{self.prefix}/current", release.id)
+        for old in dropped:
+            self._delete(old)
+        return release
+
+    # SSM
+
+    def _name(self, release_id: str) -> str:
+        return f"{self.prefix}/releases/{release_id}"
+
+    def _part(self, name: str, index: int) -> str:
+        raw = self._get(f"{name}.{index}")
+        if raw is None:
+            raise ReleaseUnreadable(f"{name}: part {index} is missing")
+        return raw
+
+    def _get(self, name: str) -> str | None:
+        try:
+            return str(self._ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ParameterNotFound":
+                return None
+            raise DeployError(f"cannot read the release record {name}: {exc}") from exc
+
+    def _put(self, name: str, value: str) -> None:
+        try:
+            self._ssm.put_parameter(
+                Name=name, Value=value, Type="String", Tier="Standard", Overwrite=True
+            )
+        except ClientError as exc:
+            raise DeployError(f"cannot write the release record {name}: {exc}") from exc
+
+    def _delete(self, release_id: str) -> None:
+        name = self._name(release_id)
+        names = [name]
+        raw = self._get(name)
+        if raw and raw.startswith('{"parts"'):
+            parts = int(json.loads(raw)["parts"])
+            names += [f"{name}.{i}" for i in range(1, parts + 1)]
+        for start in range(0, len(names), 10):  # DeleteParameters takes at most 10 names
+            self._ssm.delete_parameters(Names=names[start : start + 10])
+
+
+def _unique(release_id: str, taken: list[str]) -> str:
+    # Two releases in the same second from the same commit: suffix, keeping time order.
+    candidate, n = release_id, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{release_id}-{n}"
+    return candidate

@@ -1,0 +1,140 @@
+"""`deploytools deploy` from the command line: exit codes, the messages a user sees, --json,
+and the GitHub Actions summary and output.
+
+The step modules are injected (tests/test_pipeline_fakes.py) through
+`deploytools.commands.deploy.default_steps`; secrets, the account guard and the release
+record run for real against moto (in-process).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from deploytools.aws import AwsContext
+from deploytools.cli import main
+from deploytools.commands import deploy as deploy_command
+from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    state = World()
+    steps = {"smoke_fails": False}
+    monkeypatch.setattr(
+        deploy_command,
+        "default_steps",
+        lambda: FakeSteps(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
+    )
+    state.options = steps  # type: ignore[attr-defined]
+    with mock_aws():
+        put_secret(AwsContext("us-east-1"))
+        put_secret(AwsContext("us-east-1"), env="prod")
+        yield state
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    return str(write_repo(tmp_path / "repo"))
+
+
+def test_json_prints_one_document_with_every_step(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--json", "--config", config, "deploy", "--env", "dev"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)  # the whole of stdout is one JSON document
+    assert doc["ok"] is True and doc["exit_code"] == 0
+    assert doc["release"] == "r-20251020T120001Z-abcdef1"
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert list(steps)[:5] == ["check", "account", "secrets", "images", "terraform"]
+    assert list(steps)[-3:] == ["amplify", "smoke", "release"]
+    for step in doc["steps"]:
+        assert set(step) == {"name", "status", "seconds", "summary", "changed", "detail"}
+        assert isinstance(step["seconds"], float)
+        # A step either lists what it changed or says it changed nothing.
+        assert bool(step["changed"]) == (step["status"] == "ok"), step
+    assert steps["images"]["changed"] == [
+        "built api (c1)",
+        f"pushed {doc['images']['api']['uri']}",
+    ]
+    assert (
+        steps["target api"]["summary"]
+        == f"(nothing) → arn:fake:api:1 ({doc['images']['api']['digest'][:19]})"
+    )
+    assert steps["release"]["changed"] == ["release r-20251020T120001Z-abcdef1"]
+    assert steps["check"]["status"] == "unchanged"
+    assert "✓ images" in err  # human lines go to stderr under --json
+
+
+def test_text_output_one_line_per_step_with_duration(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    step_lines = [line for line in lines if line[:2] in ("✓ ", "= ", "- ")]
+    assert [line.split()[1] for line in step_lines][:4] == ["check", "account", "secrets", "images"]
+    assert all(line.split()[-1] != "" and "s" in line for line in step_lines)
+    assert lines[-1] == "deployed dev: release r-20251020T120001Z-abcdef1"
+
+
+def test_protected_environment_without_yes_exits_2(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "deploy", "--env", "prod"]) == 2
+    assert capsys.readouterr().err == (
+        "error: environment 'prod' is protected: deploy needs --yes "
+        "(in GitHub Actions, behind an environment with required reviewers)\n"
+    )
+    assert world.mutations() == []
+    assert main(["--config", config, "deploy", "--env", "prod", "--yes"]) == 0
+
+
+def test_account_mismatch_exits_2_before_any_change(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "deploy", "--env", "other"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: environment 'other' is account 210987654321, but the AWS credentials belong "
+        "to account 123456789012; switch credentials (--profile, or the role your CI assumes)\n"
+    )
+    assert world.mutations() == []
+
+
+def test_failed_smoke_exits_1_with_one_json_document(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.options["smoke_fails"] = True  # type: ignore[attr-defined]
+    assert main(["--json", "--config", config, "deploy", "--env", "dev"]) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["exit_code"] == 1
+    assert doc["error"].startswith("smoke GET http://127.0.0.1:9/api/health: expected 200, got 503")
+    assert {s["name"]: s["status"] for s in doc["steps"]}["smoke"] == "failed"
+    assert "error: smoke GET" in err
+
+
+def test_github_actions_summary_and_release_output(
+    world: World,
+    config: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 0
+    assert "::group::images" in capsys.readouterr().out
+    table = summary.read_text()
+    assert table.startswith("### deploytools deploy dev\n\n| step | result | time | summary |")
+    assert "| target api | ok |" in table and "| release | ok |" in table
+    text = output.read_text()
+    assert text.startswith("release<<ghadelimiter_")
+    assert "\nr-20251020T120001Z-abcdef1\n" in text

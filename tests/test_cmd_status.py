@@ -1,0 +1,97 @@
+"""`deploytools status`: the release record against the live state, and drift.
+
+Targets are fake refreshers (tests/test_pipeline_fakes.py) whose live state the test can
+change behind the release's back; the release record is real, in moto's SSM (in-process).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from deploytools.aws import AwsContext
+from deploytools.cli import main
+from deploytools.commands import deploy as deploy_command
+from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    state = World()
+    monkeypatch.setattr(deploy_command, "default_steps", lambda: FakeSteps(state, outputs=OUTPUTS))
+    with mock_aws():
+        put_secret(AwsContext("us-east-1"))
+        yield state
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    return str(write_repo(tmp_path / "repo"))
+
+
+def status_json(config: str, capsys: pytest.CaptureFixture[str], *extra: str) -> dict:  # type: ignore[type-arg]
+    capsys.readouterr()
+    assert main(["--json", "--config", config, "status", "--env", "dev", *extra]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_before_any_release(world: World, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", config, "status", "--env", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "dev: no release recorded yet (deploytools deploy records one)" in out
+    # {tf.cluster} is unknown without a release: said, not guessed.
+    assert (
+        "target api (ecs) shop-dev-api: (nothing), needs Terraform output(s) cluster "
+        "(no release records them)"
+    ) in out
+    assert "target predict (lambda) shop-dev-predict: (nothing), not deployed yet" in out
+
+
+def test_in_sync_after_a_deploy(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 0
+    doc = status_json(config, capsys)
+    assert doc["drift"] is False
+    assert doc["release"]["id"] == "r-20251020T120001Z-abcdef1"
+    assert {t["name"]: t["sync"] for t in doc["targets"]} == {
+        "api": "in_sync",
+        "predict": "in_sync",
+        "train": "in_sync",
+    }
+    api = next(t for t in doc["targets"] if t["name"] == "api")
+    assert api["live"] == api["recorded"] and api["live"]["revision"] == "arn:fake:api:1"
+    assert [s["name"] for s in doc["steps"]] == ["account", "release"]
+
+
+def test_drift_is_flagged(world: World, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 0
+    world.live["predict"] = replace(world.live["predict"], revision="arn:fake:predict:9")
+    del world.live["train"]
+    doc = status_json(config, capsys)
+    assert doc["drift"] is True
+    sync = {t["name"]: t["sync"] for t in doc["targets"]}
+    assert sync == {"api": "in_sync", "predict": "drift", "train": "missing"}
+
+    capsys.readouterr()
+    assert main(["--config", config, "status", "--env", "dev"]) == 0
+    out = capsys.readouterr().out
+    digest = world.live["predict"].image.rsplit("@", 1)[1][:19]  # type: ignore[union-attr]
+    assert (
+        f"target predict (lambda) shop-dev-predict: arn:fake:predict:9 ({digest}), "
+        f"DRIFT: the release recorded arn:fake:predict:1 ({digest})"
+    ) in out
+    assert "drift: live differs from the release record (deploy or rollback to fix)" in out
+
+
+def test_only_limits_the_targets(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 0
+    doc = status_json(config, capsys, "--only", "api")
+    assert [t["name"] for t in doc["targets"]] == ["api"]
