@@ -1,0 +1,130 @@
+"""DT005: committed .env files, secret-looking literals, hard-coded endpoints (fixture repos).
+
+Every secret in tests/fixtures/dt005 is fake; the positive fixture exists to be found.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deploytools.checks import run_checks
+from deploytools.checks.base import CheckContext, Finding
+from deploytools.cli import main
+from deploytools.config import load_config
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dt005"
+
+
+def dt005(root: Path) -> list[Finding]:
+    config = root / "deploytools.yml"
+    ctx = CheckContext(root=root, config=load_config(config) if config.exists() else None)
+    return run_checks(ctx, only={"DT005"})
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int]]:
+    return [(f.file, f.line) for f in findings]
+
+
+def test_positive_fixture_finds_each_kind_with_file_and_line() -> None:
+    findings = dt005(FIXTURES / "positive")
+    assert where(findings) == [
+        (".env", 1),
+        (".env.example", 3),
+        ("app/client.py", 3),
+        ("app/client.py", 4),
+        ("app/deploy_key.pem", 1),
+        ("app/settings.py", 3),
+        ("app/settings.py", 4),
+        ("app/settings.py", 5),
+        ("app/settings.py", 6),
+        ("app/settings.py", 7),
+        ("app/settings.py", 8),
+        ("frontend/src/api.ts", 2),
+        ("frontend/src/api.ts", 3),
+    ]
+    messages = {(f.file, f.line): f.message for f in findings}
+    assert messages[(".env", 1)] == (
+        "committed env file .env (API_KEY, DB_HOST): secrets in the repository reach every clone"
+    )
+    assert messages[("app/settings.py", 3)] == (
+        "an AWS access key id is written in the file (AKIA… (20 characters))"
+    )
+    assert messages[("app/settings.py", 7)] == (
+        "db_password is set to a literal secret (corr… (28 characters))"
+    )
+    assert messages[("frontend/src/api.ts", 2)].startswith(
+        "an API Gateway URL is hard-coded (https://abc123defg.execute-api.us-east-1.amazonaws.com/prod)"
+    )
+    assert all(f.rule == "DT005" and f.fix for f in findings)
+    secret_fixes = [f.fix for f in findings if "is hard-coded (" not in f.message]
+    assert len(secret_fixes) == 9
+    assert all("SSM Parameter Store under /shop/{env}/" in fix for fix in secret_fixes)
+
+
+def test_findings_never_repeat_the_secret() -> None:
+    findings = dt005(FIXTURES / "positive")
+    secrets = [
+        "AKIAZ7Q3XK5M2RTY8W4N",
+        "q8Xv2LmN4pR7sT1uW3yZ5aB6cD9eF0gH2iJ4kL6m",
+        "ghp_4fKq8ZxR2mW9nT5vB7cY1dL3hJ6gP0sQaEuI",
+        "xoxb-2048-4096-aBcDeFgHiJkLmNoP",
+        "correct-horse-battery-staple",
+        "sk-live-0123456789abcdef",
+        "hunter2hunter2",
+    ]
+    text = "\n".join(f"{f.message} {f.fix}" for f in findings)
+    for secret in secrets:
+        assert secret not in text
+
+
+def test_inline_ignore_comment_is_honoured() -> None:
+    lines = (FIXTURES / "positive" / "app" / "settings.py").read_text().splitlines()
+    assert "deploytools: ignore DT005" in lines[8]
+    assert ("app/settings.py", 9) not in where(dt005(FIXTURES / "positive"))
+
+
+def test_negative_fixture_is_clean() -> None:
+    """Env reads, references, placeholders, docs, Terraform itself and an ignored line."""
+    assert dt005(FIXTURES / "negative") == []
+
+
+def test_endpoints_only_matter_when_terraform_could_output_them() -> None:
+    assert dt005(FIXTURES / "no-terraform") == []
+
+
+def test_gitignored_env_file_is_local_not_committed(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("API_KEY=abc\n")
+    (tmp_path / ".env.production").write_text("API_KEY=abc\n")
+    (tmp_path / ".gitignore").write_text(".env\n")
+    assert where(dt005(tmp_path)) == [(".env.production", 1)]
+    (tmp_path / ".gitignore").write_text(".env*\n!.env.example\n")
+    assert dt005(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'password = os.environ["DB_PASSWORD"]',
+        'API_KEY = "${API_KEY}"',
+        'token = "{{ secrets.TOKEN }}"',
+        'secret_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/shop/dev/API_KEY"',
+        "const apiKey = process.env.API_KEY;",
+        'api_key = "short"',
+    ],
+)
+def test_references_are_not_secrets(tmp_path: Path, line: str) -> None:
+    (tmp_path / "app.py").write_text(line + "\n")
+    assert dt005(tmp_path) == []
+
+
+def test_check_command_reports_dt005(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "positive", repo)
+    code = main(["check", "--config", str(repo / "deploytools.yml")])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "DT005" in out and "app/settings.py" in out
+    assert "AKIAZ7Q3XK5M2RTY8W4N" not in out
