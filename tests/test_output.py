@@ -42,7 +42,9 @@ def test_add_mask_before_use_and_multiline(
     in_actions: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mask.register_secret("line-one\nline-two")
-    assert capsys.readouterr().out == "::add-mask::line-one\n::add-mask::line-two\n"
+    captured = capsys.readouterr()
+    assert captured.err == "::add-mask::line-one\n::add-mask::line-two\n"
+    assert captured.out == ""  # stdout stays clean for --json
 
 
 def test_annotation_escapes_properties(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ moto's server and scans everything they printed and every file of the work tree.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -137,8 +138,11 @@ def test_export_github_appends_to_github_env_masked_first(
     github_env.parent.mkdir()
     monkeypatch.setenv("GITHUB_ENV", str(github_env))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    both = io.StringIO()  # masks go to stderr, the report to stdout: keep their order
+    monkeypatch.setattr(sys, "stdout", both)
+    monkeypatch.setattr(sys, "stderr", both)
     assert main(["secrets", "export", "--env", "dev", "--format", "github"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = both.getvalue().splitlines()
     masks = [line for line in out if line.startswith("::add-mask::")]
     assert set(masks) == {
         f"::add-mask::{API_KEY}",

@@ -28,10 +28,11 @@ def command(name: str, message: str = "", stream: TextIO | None = None, **props:
 
 
 def add_mask(value: str) -> None:
-    # Each line separately: the runner masks per line of a multi-line value.
+    # Each line separately: the runner masks per line of a multi-line value. On stderr, which
+    # the runner reads for commands too, so that stdout stays one JSON document under --json.
     for line in value.splitlines() or [value]:
         if line.strip():
-            command("add-mask", line)
+            command("add-mask", line, sys.stderr)
 
 
 def group(title: str, stream: TextIO | None = None) -> None:
