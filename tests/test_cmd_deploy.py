@@ -28,7 +28,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setattr(
         deploy_command,
         "default_steps",
-        lambda: FakeSteps(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
+        lambda app: FakeSteps(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
     )
     state.options = steps  # type: ignore[attr-defined]
     with mock_aws():

@@ -24,7 +24,7 @@ from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, wri
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     state = World()
     steps = FakeSteps(state, outputs=OUTPUTS)  # one clock: release ids keep increasing
-    monkeypatch.setattr(deploy_command, "default_steps", lambda: steps)
+    monkeypatch.setattr(deploy_command, "default_steps", lambda app: steps)
     with mock_aws():
         put_secret(AwsContext("us-east-1"))
         put_secret(AwsContext("us-east-1"), env="prod")

@@ -23,7 +23,9 @@ from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, wri
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     state = World()
-    monkeypatch.setattr(deploy_command, "default_steps", lambda: FakeSteps(state, outputs=OUTPUTS))
+    monkeypatch.setattr(
+        deploy_command, "default_steps", lambda app: FakeSteps(state, outputs=OUTPUTS)
+    )
     with mock_aws():
         put_secret(AwsContext("us-east-1"))
         yield state

@@ -136,7 +136,7 @@ def injected(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setattr(
         deploy_command,
         "default_steps",
-        lambda: FakeSteps(world, outputs=OUTPUTS, findings=steps["findings"]),
+        lambda app: FakeSteps(world, outputs=OUTPUTS, findings=steps["findings"]),
     )
     world.options = steps  # type: ignore[attr-defined]
     with mock_aws():
@@ -192,7 +192,7 @@ def test_a_step_that_cannot_plan_is_skipped_with_the_reason(
         def plan_images(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
             raise NotImplementedYet("step images: deploytools.steps.images does not exist yet")
 
-    monkeypatch.setattr(deploy_command, "default_steps", lambda: NoImages(injected))
+    monkeypatch.setattr(deploy_command, "default_steps", lambda app: NoImages(injected))
     reporter = Reporter()
     config = load_config(write_repo(tmp_path / "repo"))
     run = Run(config, AwsContext("us-east-1"), reporter, NoImages(injected), Options(env="dev"))

@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_steps() -> Steps:
+def default_steps(app: App) -> Steps:
     """The step modules; tests replace this to inject their own."""
-    return RealSteps()
+    return RealSteps(root=app.config.root, sandbox=bool(app.args.sandbox))
 
 
 def make_run(app: App, *, start_sandbox: bool = False) -> Run:
@@ -57,7 +57,7 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         config=app.config,
         aws=app.aws(env),
         reporter=app.reporter,
-        steps=default_steps(),
+        steps=default_steps(app),
         options=options,
     )
 

@@ -30,6 +30,9 @@ from deploytools.steps.targets.base import Refresher
 # Terraform learns the zip packages as it learns the images: a JSON map, target name ->
 # {path, sha256}; a root module that declares no such variable ignores it.
 PACKAGES_VAR = "deploytools_packages"
+# True when Terraform applies against the sandbox, so a root module can turn off what the
+# sandbox lacks (it is an ordinary input variable: unset, Terraform ignores TF_VAR_ values).
+SANDBOX_VAR = "deploytools_sandbox"
 
 
 class Unavailable(BadInput):
@@ -173,8 +176,12 @@ def step_module(name: str, *, step: str) -> ModuleType:
         raise NotImplementedYet(f"step {step}: {module_name} does not exist yet") from exc
 
 
+@dataclass(frozen=True)
 class RealSteps:
-    """The step modules themselves."""
+    """The step modules themselves, for the app at `root` (against the sandbox or AWS)."""
+
+    root: Path | None = None
+    sandbox: bool = False
 
     def missing_modules(self, needed: Sequence[tuple[str, str]]) -> list[str]:
         missing: list[str] = []
@@ -276,6 +283,8 @@ class RealSteps:
         section = env.model.terraform
         assert section is not None  # the pipeline only calls this when configured
         variables: dict[str, str | int | float | bool] = dict(section.vars)
+        if self.sandbox:
+            variables[SANDBOX_VAR] = True
         variables[PACKAGES_VAR] = json.dumps(
             {name: {"path": str(p.path), "sha256": p.sha256} for name, p in packages.items()},
             sort_keys=True,
@@ -313,7 +322,9 @@ class RealSteps:
     ) -> Refresher:
         from deploytools.steps.targets import refresher_for
 
-        return refresher_for(name, target, aws=aws, reporter=reporter)
+        if self.sandbox:
+            target = loopback_only(target, reporter)
+        return refresher_for(name, target, aws=aws, reporter=reporter, root=self.root)
 
     def plan_amplify(self, aws: AwsContext, env: EnvConfig, *, root: Path) -> dict[str, Any]:
         amplify = step_module("amplify", step="amplify")
@@ -361,3 +372,26 @@ def _current_outputs(runner: Any) -> dict[str, Any]:
     except DeployError:
         return {}
     return outputs
+
+
+def is_loopback(url: str) -> bool:
+    """The sandbox sends traffic to loopback only: its stand-ins serve nothing elsewhere."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_only(target: Any, reporter: Reporter) -> Any:
+    """A target whose warm-up URL the sandbox cannot serve is refreshed without that call."""
+    warmup = getattr(target, "warmup", None)
+    if warmup is None or warmup.url is None or is_loopback(warmup.url):
+        return target
+    reporter.line(f"  warm-up {warmup.url}: skipped in the sandbox (not a loopback address)")
+    return target.model_copy(update={"warmup": None})
