@@ -76,7 +76,14 @@ def push_image(aws: AwsContext, label: str) -> str:
             "size": 100,
             "digest": f"sha256:{config}",
         },
-        "layers": [],
+        # moto derives the digest from the layers, so each label needs a layer of its own.
+        "layers": [
+            {
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": 1,
+                "digest": f"sha256:{config}",
+            }
+        ],
     }
     image = ecr.put_image(
         repositoryName=REPOSITORY, imageManifest=json.dumps(manifest), imageTag=label
@@ -96,7 +103,9 @@ def image_function(aws: AwsContext, role: str) -> str:
         Code={"ImageUri": image},
         Environment={"Variables": {"FROM_TERRAFORM": "yes"}},
     )
-    client.publish_version(FunctionName=FUNCTION)
+    # Published as a previous deploy does: moto reports the function's latest ImageUri for
+    # every version, so the version's description is what names its own image there.
+    client.publish_version(FunctionName=FUNCTION, Description=f"deploytools: {image}")
     client.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion="1")
     return image
 
@@ -335,6 +344,31 @@ def test_a_new_alias_is_deleted_again_when_the_first_warmup_fails(
 
     aliases = aws.client("lambda").list_aliases(FunctionName=FUNCTION)["Aliases"]
     assert [a["Name"] for a in aliases] == ["live"]
+
+
+def test_redeploying_what_is_live_changes_nothing(aws: AwsContext, image_function: str) -> None:
+    target = make_target(environment={"FROM_TERRAFORM": "yes"})
+    calls = count_calls(aws, "before-call.lambda.*")
+    record = StepRecord("predict")
+
+    state = refresher(aws, target).refresh(image_function, record)
+
+    assert (state.revision, state.image) == ("1", image_function)
+    assert record.changed == []
+    assert not {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"} & set(calls)
+
+
+def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_function: str) -> None:
+    target = make_target(environment={"MODEL_NAME": "date-regressor"})
+
+    state = refresher(aws, target).refresh(image_function, StepRecord("predict"))
+
+    assert state.revision == "2"
+    live = aws.client("lambda").get_function_configuration(FunctionName=FUNCTION, Qualifier="2")
+    assert live["Environment"]["Variables"] == {
+        "FROM_TERRAFORM": "yes",
+        "MODEL_NAME": "date-regressor",
+    }
 
 
 def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(

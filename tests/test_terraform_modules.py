@@ -3,8 +3,8 @@
 
 Validation runs in a copy of terraform/, so no `.terraform/` or lock file lands in the work
 tree; the roots are validated concurrently (one shared TF_PLUGIN_CACHE_DIR, warmed by the
-first init; inits take turns, as the cache is not safe for concurrent writers), each through
-the runner's own `init(backend=False)` and `validate()`.
+first init; all inits run before any validate, as the cache is not safe for concurrent
+writers), each through the runner's own `init(backend=False)` and `validate()`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,26 +55,36 @@ def validation(
     cache = base / "plugin-cache"
     cache.mkdir()
     env = {"TF_PLUGIN_CACHE_DIR": str(cache)}
-    init_lock = threading.Lock()
-
-    def validate(root: str) -> str | None:
-        runner = TerraformRunner(
+    runners = {
+        root: TerraformRunner(
             base / root,
             env_vars=env,
             reporter=Reporter(out=io.StringIO()),
             cli_config=_terraform_cli_config,
             binary=terraform_bin,
         )
+        for root in ROOTS
+    }
+    results: dict[str, str | None] = {}
+    # Inits run one after another: an init may rewrite a cached provider that another root's
+    # validate is reading through its .terraform/providers link.
+    for root, runner in runners.items():
         try:
-            with init_lock:
-                runner.init(backend=False)
-            runner.validate()
+            runner.init(backend=False)
+        except TerraformFailed as exc:
+            results[root] = str(exc)
+
+    def validate(root: str) -> str | None:
+        try:
+            runners[root].validate()
         except TerraformFailed as exc:
             return str(exc)
         return None
 
+    pending = [root for root in ROOTS if root not in results]
     with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
-        return dict(zip(ROOTS, pool.map(validate, ROOTS), strict=True))
+        results.update(zip(pending, pool.map(validate, pending), strict=True))
+    return results
 
 
 @pytest.mark.parametrize("root", ROOTS)

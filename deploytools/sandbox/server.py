@@ -21,6 +21,9 @@ SERVICES = ("sts", "ssm", "ecr", "ecs", "eks", "lambda", "batch", "iam", "s3", "
 
 def serve(port: int) -> None:
     host = "127.0.0.1"
+    # EKS and Batch roles attach AWS managed policies (AmazonEKSClusterPolicy, ...), which moto
+    # only knows when it loads them; it reads the setting when its IAM backend starts.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     moto = ThreadedMotoServer(ip_address=host, port=port or free_port(host))
     moto.start()
     moto_url = f"http://{host}:{moto._port}"

@@ -123,7 +123,9 @@ class Refresher:
                 return None
             raise self._failed("get_function", exc) from exc
         config, code = function["Configuration"], function.get("Code", {})
-        image = code.get("ImageUri") if config.get("PackageType") == "Image" else None
+        image = None
+        if config.get("PackageType") == "Image":
+            image = _published_image(config) or code.get("ImageUri")
         return TargetState(
             target=self.name,
             type="lambda",
@@ -173,6 +175,9 @@ class Refresher:
                 f"targets.{self.name} deploys {'an image' if image else 'a zip'}: recreate the "
                 f'function with Terraform as package_type = "{wanted}", or change the target'
             )
+        if self._already_live(previous, image, code_sha256, inputs):
+            record.detail.update({"function": self.function, "version": previous.revision})
+            return previous
         self._wait_updated("the previous update", settled_is_enough=True)
         if image is not None:
             self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
@@ -281,6 +286,16 @@ class Refresher:
         self, config: dict[str, Any], inputs: dict[str, Any]
     ) -> dict[str, Any]:
         """Environment (and handler) changes, merged onto what Terraform set."""
+        update = self._configuration_update(config, inputs)
+        if not update:
+            return config
+        self._retrying("update_function_configuration", FunctionName=self.function, **update)
+        return self._wait_updated("the new configuration")
+
+    def _configuration_update(
+        self, config: dict[str, Any], inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The update_function_configuration arguments `config` lacks; {} when none."""
         wanted = {**self.target.environment, **(inputs.get("environment") or {})}
         if self.target.secrets_in_environment:
             for name, value in (inputs.get("secret_values") or {}).items():
@@ -295,10 +310,23 @@ class Refresher:
         handler = self.target.package.handler if self.target.package else None
         if handler and handler != config.get("Handler"):
             update["Handler"] = handler
-        if not update:
-            return config
-        self._retrying("update_function_configuration", FunctionName=self.function, **update)
-        return self._wait_updated("the new configuration")
+        return update
+
+    def _already_live(
+        self, previous: TargetState, image: str | None, code_sha256: Any, inputs: dict[str, Any]
+    ) -> bool:
+        """The live version runs this code with this configuration: a redeploy changes nothing."""
+        if previous.revision == LATEST and self.target.alias:
+            return False  # the alias does not exist yet
+        if image is not None:
+            if image != previous.image:
+                return False
+        elif str(code_sha256) != previous.detail.get("code_sha256"):
+            return False
+        config = self.client.get_function_configuration(
+            FunctionName=self.function, Qualifier=previous.revision
+        )
+        return not self._configuration_update(config, inputs)
 
     def _publish(self, code_sha256: str, image: str | None) -> str:
         description = f"deploytools: {image or 'zip ' + code_sha256}"[:256]
@@ -471,3 +499,17 @@ class Refresher:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _published_image(config: dict[str, Any]) -> str | None:
+    """The image a version was published with, from the description `_publish` gives it.
+
+    A version's description never changes, so this names exactly what that version runs.
+    (AWS also reports it as the version's Code.ImageUri; moto reports the function's latest
+    image for every version, which would make every old version look current.)
+    """
+    description = str(config.get("Description") or "")
+    prefix = "deploytools: "
+    if description.startswith(prefix) and "@sha256:" in description:
+        return description[len(prefix) :]
+    return None

@@ -10,7 +10,9 @@ WAREHOUSE_API_KEY = os.environ["WAREHOUSE_API_KEY"]
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        status, body = (200, {"ok": True, "bucket": DATA_BUCKET}) if self.path == "/health" else (404, {})
+        status, body = (
+            (200, {"ok": True, "bucket": DATA_BUCKET}) if self.path == "/health" else (404, {})
+        )
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(data)))

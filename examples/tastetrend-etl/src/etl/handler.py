@@ -8,9 +8,15 @@ PROCESSED_BUCKET = os.environ["PROCESSED_BUCKET"]
 
 
 def transform(record: dict) -> dict:
-    return {"restaurant": record.get("name", "").strip().lower(), "stars": int(record.get("rating", 0))}
+    return {
+        "restaurant": record.get("name", "").strip().lower(),
+        "stars": int(record.get("rating", 0)),
+    }
 
 
 def handler(event, context):
     records = [transform(r) for r in event.get("records", [])]
-    return {"statusCode": 200, "body": json.dumps({"from": RAW_BUCKET, "to": PROCESSED_BUCKET, "records": records})}
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"from": RAW_BUCKET, "to": PROCESSED_BUCKET, "records": records}),
+    }

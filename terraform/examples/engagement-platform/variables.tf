@@ -1,0 +1,93 @@
+variable "region" {
+  description = "AWS region."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "project" {
+  description = "Project name; resources are named {project}-{env}-{name}."
+  type        = string
+  default     = "engagement"
+}
+
+variable "deploytools_env" {
+  description = "Environment name (dev, prod, ...), passed by deploytools as TF_VAR_deploytools_env."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,15}$", var.deploytools_env))
+    error_message = "deploytools_env must be lower-case letters, digits and dashes (at most 16)."
+  }
+}
+
+variable "deploytools_images" {
+  description = "Image name to repository@digest, passed by deploytools as TF_VAR_deploytools_images (JSON). Only the first deploy takes images from here."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deploytools_sandbox" {
+  description = "True when applied against deploytools' sandbox (moto): turns off what moto lacks and uses path-style S3. Endpoints come from AWS_ENDPOINT_URL."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "github_repository" {
+  description = "owner/name of the app's repository. Set it to create the GitHub OIDC deploy role for this environment; null creates none."
+  type        = string
+  default     = null
+}
+
+variable "github_oidc_provider_arn" {
+  description = "ARN of the account's existing GitHub OIDC provider. Null creates it (an account holds one)."
+  type        = string
+  default     = null
+}
+
+variable "vpc_id" {
+  description = "VPC of the service and load balancer. Null uses the account's default VPC."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the tasks and the load balancer. Empty uses the default VPC's subnets."
+  type        = list(string)
+  default     = []
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for HTTPS on the load balancer. Null serves plain HTTP (development only)."
+  type        = string
+  default     = null
+}
+
+variable "secrets" {
+  description = "Names of the secret environment variables the service reads from SSM under /{project}/{env}/."
+  type        = list(string)
+  default     = ["WAREHOUSE_API_KEY"]
+}
+
+variable "lb_deletion_protection" {
+  description = "Whether the load balancer is protected from deletion (set false to destroy a development environment)."
+  type        = bool
+  default     = true
+}
+
+variable "manage_secret_parameters" {
+  description = "Whether Terraform creates the secret parameters (seeded with a placeholder, value then ignored) and a KMS key for them. False (the default) references parameters put out of band: deploytools requires them before a deploy changes anything, and the sandbox seeds them."
+  type        = bool
+  default     = false
+}
+
+variable "secrets_kms_key_arn" {
+  description = "KMS key of the secret parameters when Terraform does not create it. Null for the AWS managed key alias/aws/ssm."
+  type        = string
+  default     = null
+}
