@@ -8,6 +8,8 @@ release record are real, against moto (in-process).
 
 from __future__ import annotations
 
+import copy
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from moto import mock_aws
 from deploytools.aws import AwsContext
 from deploytools.checks.base import Finding, Severity
 from deploytools.errors import AccountMismatch, BadInput, ExitCode, NotImplementedYet
-from deploytools.output import Status
+from deploytools.output import Reporter, Status
 from deploytools.pipeline import (
     ChecksFailed,
     ProtectedEnvironment,
@@ -29,6 +31,7 @@ from deploytools.steps.release import Outcome, ReleaseStore
 from deploytools.steps.secrets import MissingSecrets
 from deploytools.steps.smoke import SmokeFailed
 from tests.test_pipeline_fakes import (
+    BASE_CONFIG,
     OUTPUTS,
     FakeSteps,
     World,
@@ -274,6 +277,64 @@ def test_a_terraform_output_the_config_needs_but_terraform_lacks_is_bad_input(
         "add them to its outputs.tf"
     )
     assert not [c for c in world.calls if c[0] == "refresh"]
+
+
+def test_a_declared_output_that_is_null_skips_what_needs_it(
+    aws: AwsContext, repo: Path, world: World
+) -> None:
+    """`terraform output -json` leaves out null outputs (an ALB off in the sandbox)."""
+    (repo.parent / "infra" / "outputs.tf").write_text(
+        'output "cluster" {\n  value = "c"\n}\n\noutput "api_url" {\n  value = null\n}\n'
+    )
+    put_secret(aws)
+    out = io.StringIO()
+
+    result = deploy(
+        make_run(repo, FakeSteps(world, outputs={"cluster": "c"}), reporter=Reporter(out=out))
+    )
+
+    assert "terraform output(s) api_url are null here" in out.getvalue()
+    assert "smoke {tf.api_url}/health: skipped, needs output(s) api_url" in out.getvalue()
+    assert {r.name for r in result.targets if r.status.value != "skipped"} == {
+        "api",
+        "predict",
+        "train",
+    }
+
+
+def with_amplify_token(tmp_path: Path) -> Path:
+    config = copy.deepcopy(BASE_CONFIG)
+    config["frontend"]["amplify"]["access_token_parameter"] = "/shop/dev/GITHUB_TOKEN"
+    return write_repo(tmp_path / "repo", config)
+
+
+def test_a_missing_amplify_token_stops_the_deploy_before_any_change(
+    aws: AwsContext, tmp_path: Path, world: World
+) -> None:
+    put_secret(aws)
+    with pytest.raises(BadInput) as caught:
+        deploy(make_run(with_amplify_token(tmp_path), FakeSteps(world, outputs=OUTPUTS)))
+    assert str(caught.value) == (
+        "frontend.amplify.access_token_parameter: /shop/dev/GITHUB_TOKEN is not in SSM "
+        "Parameter Store; add it: aws ssm put-parameter --name /shop/dev/GITHUB_TOKEN "
+        "--type SecureString --value '...'; nothing was changed"
+    )
+    assert [name for name, *_ in world.calls] == ["check"]  # read-only; nothing built
+
+
+def test_the_sandbox_seeds_a_missing_amplify_token(
+    aws: AwsContext, tmp_path: Path, world: World
+) -> None:
+    put_secret(aws)
+    run = make_run(with_amplify_token(tmp_path), FakeSteps(world, outputs=OUTPUTS), sandbox=True)
+    deploy(run)
+    steps = {s.name: s for s in run.reporter.steps}
+    assert (
+        steps["amplify token"].summary
+        == "/shop/dev/GITHUB_TOKEN seeded with a placeholder (sandbox)"
+    )
+    value = aws.client("ssm").get_parameter(Name="/shop/dev/GITHUB_TOKEN", WithDecryption=True)
+    assert value["Parameter"]["Type"] == "SecureString"
 
 
 def test_zip_packages_are_built_before_terraform_and_handed_to_it(

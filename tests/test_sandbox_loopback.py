@@ -43,3 +43,14 @@ def test_loopback_warmup_is_kept() -> None:
         {"type": "lambda", "image": "api", "warmup": {"url": "http://127.0.0.1:9/"}}
     )
     assert loopback_only(target, Reporter(out=io.StringIO())) is target
+
+
+def test_warmup_by_invoke_is_dropped_and_said() -> None:
+    out = io.StringIO()
+    target = LambdaTarget.model_validate(
+        {"type": "lambda", "image": "api", "warmup": {"method": "POST", "body": "{}"}}
+    )
+    assert loopback_only(target, Reporter(out=out)).warmup is None
+    assert out.getvalue() == (
+        "  warm-up by invoke: skipped in the sandbox (moto cannot run the function)\n"
+    )

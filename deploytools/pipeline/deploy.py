@@ -24,6 +24,7 @@ from deploytools.pipeline.seam import Unavailable, ZipPackage, is_loopback
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
 from deploytools.steps.smoke import SmokeFailed
+from deploytools.steps.terraform.outputs import declared_outputs
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def deploy(run: Run) -> DeployResult:
     preflight.check(run, stop_on_errors=True)
     preflight.account(run, env)
     arns = preflight.secrets(run, env, targets)
+    preflight.amplify_token(run, env)
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
     images = _images(run, env)
     zips = packages(run, env)
@@ -181,10 +183,17 @@ def _terraform(
         return {}, env
     resolved = run.env(outputs)
     if resolved.pending_tf:
-        names = ", ".join(sorted(resolved.pending_tf))
-        raise BadInput(
-            f"{run.config.file} uses Terraform output(s) that {env.model.terraform.dir} does "
-            f"not define: {names}; add them to its outputs.tf"
+        tf_dir = (run.config.root / env.model.terraform.dir).resolve()
+        undeclared = resolved.pending_tf - (declared_outputs(tf_dir) or set())
+        if undeclared:  # `check` (DT000) stops this before any change; kept as the last word
+            raise BadInput(
+                f"{run.config.file} uses Terraform output(s) that {env.model.terraform.dir} "
+                f"does not define: {', '.join(sorted(undeclared))}; add them to its outputs.tf"
+            )
+        # Declared but null (Terraform then leaves them out): what needs them is skipped.
+        run.reporter.line(
+            f"  terraform output(s) {', '.join(sorted(resolved.pending_tf))} are null here: "
+            "targets and smoke checks that use them are skipped"
         )
     return outputs, resolved
 
@@ -242,7 +251,7 @@ def _job(
             image = images[image_name]["uri"]
     pending = pending_in(target)
     if pending and skip is None:
-        skip = "needs Terraform output(s) " + ", ".join(sorted(pending)) + ": terraform was skipped"
+        skip = f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
     required = list(env.model.secrets.required) if env.model.secrets else []
     wanted = target.secrets if target.secrets is not None else required
     inputs: dict[str, Any] = {
@@ -268,7 +277,7 @@ def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
         why = _sandbox_lacks(run, "amplify")
         pending = pending_in(amplify)
         if why is None and pending:
-            why = f"needs Terraform output(s) {', '.join(sorted(pending))}: terraform was skipped"
+            why = f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
         if why:
             _skip(record, why)
             return None

@@ -73,6 +73,27 @@ def secrets(run: Run, env: EnvConfig, targets: dict[str, Any]) -> dict[str, str]
         return arns
 
 
+def amplify_token(run: Run, env: EnvConfig) -> None:
+    """The Amplify access token parameter exists (seeded in the sandbox), before any change:
+    finding it missing after the targets moved would leave a half-done deploy."""
+    amplify = env.model.frontend.amplify if env.model.frontend else None
+    name = amplify.access_token_parameter if amplify else None
+    if not name or run.options.only:  # --only limits a deploy to targets: no Amplify
+        return
+    with run.reporter.step("amplify token") as record:
+        try:
+            seeded = run.steps.require_parameter(run.aws, name, seed=run.options.sandbox)
+        except BadInput as exc:
+            raise BadInput(
+                f"frontend.amplify.access_token_parameter: {exc}; nothing was changed"
+            ) from exc
+        if seeded:
+            record.change(f"seeded {name} (placeholder)")
+            record.summary = f"{name} seeded with a placeholder (sandbox)"
+        else:
+            record.status, record.summary = Status.UNCHANGED, f"{name} present"
+
+
 def require_modules(run: Run, env: EnvConfig, targets: dict[str, Any]) -> None:
     """Every step module this deploy needs exists, or stop now, before any change."""
     needed: list[tuple[str, str]] = []

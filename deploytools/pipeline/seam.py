@@ -93,6 +93,10 @@ class Steps(Protocol):
 
     def seed_secrets(self, aws: AwsContext, env: EnvConfig) -> list[str]: ...
 
+    def require_parameter(self, aws: AwsContext, name: str, *, seed: bool) -> bool:
+        """Whether `name` had to be seeded (sandbox); False when it exists; else BadInput."""
+        ...
+
     def secret_arns(self, aws: AwsContext, env: EnvConfig) -> dict[str, str]: ...
 
     def secret_values(
@@ -208,6 +212,18 @@ class RealSteps:
         seeded: list[str] = step_module("secrets", step="secrets").seed_missing(aws, env)
         return seeded
 
+    def require_parameter(self, aws: AwsContext, name: str, *, seed: bool) -> bool:
+        secrets = step_module("secrets", step="secrets")
+        if secrets.parameter_exists(aws, name):
+            return False
+        if not seed:
+            raise BadInput(
+                f"{name} is not in SSM Parameter Store; add it: "
+                f"aws ssm put-parameter --name {name} --type SecureString --value '...'"
+            )
+        secrets.seed_parameter(aws, name)
+        return True
+
     def secret_arns(self, aws: AwsContext, env: EnvConfig) -> dict[str, str]:
         arns: dict[str, str] = step_module("secrets", step="secrets").secret_arns(aws, env)
         return arns
@@ -291,20 +307,20 @@ class RealSteps:
             separators=(",", ":"),
         )
         env_vars = terraform.terraform_env(aws, env=env.env, images=images, variables=variables)
-        try:
-            runner = terraform.TerraformRunner(
-                root / section.dir, env_vars=env_vars, reporter=reporter
+        tf_root = root / section.dir
+        if not self.sandbox:
+            return _run_terraform(
+                terraform, tf_root, env_vars, section.backend_config, reporter, apply=apply
             )
-        except terraform.TerraformNotInstalled as exc:
-            raise Unavailable("terraform", str(exc)) from exc
-        runner.init(backend_config=section.backend_config)
-        summary = runner.plan()
-        if not apply:
-            runner.discard(summary)
-            return _current_outputs(runner)
-        runner.apply(summary)
-        outputs: dict[str, Any] = runner.outputs()
-        return outputs
+        from deploytools.sandbox.state import terraform_dir
+        from deploytools.steps.terraform.sandbox_backend import sandbox_backend
+
+        where = terraform_dir() / env.model.project / env.env
+        with sandbox_backend(tf_root, where) as sandbox_env:
+            # The root's backend settings belong to its real backend, not the sandbox's.
+            return _run_terraform(
+                terraform, tf_root, {**env_vars, **sandbox_env}, {}, reporter, apply=apply
+            )
 
     def build_zip(
         self, name: str, target: Any, *, root: Path, out: Path, record: StepRecord
@@ -374,6 +390,30 @@ def _current_outputs(runner: Any) -> dict[str, Any]:
     return outputs
 
 
+def _run_terraform(
+    terraform: Any,
+    tf_root: Path,
+    env_vars: dict[str, str],
+    backend_config: Mapping[str, str],
+    reporter: Reporter,
+    *,
+    apply: bool,
+) -> dict[str, Any]:
+    """init, plan, then apply (or discard the plan and read the current outputs)."""
+    try:
+        runner = terraform.TerraformRunner(tf_root, env_vars=env_vars, reporter=reporter)
+    except terraform.TerraformNotInstalled as exc:
+        raise Unavailable("terraform", str(exc)) from exc
+    runner.init(backend_config=backend_config)
+    summary = runner.plan()
+    if not apply:
+        runner.discard(summary)
+        return _current_outputs(runner)
+    runner.apply(summary)
+    outputs: dict[str, Any] = runner.outputs()
+    return outputs
+
+
 def is_loopback(url: str) -> bool:
     """The sandbox sends traffic to loopback only: its stand-ins serve nothing elsewhere."""
     from ipaddress import ip_address
@@ -389,9 +429,14 @@ def is_loopback(url: str) -> bool:
 
 
 def loopback_only(target: Any, reporter: Reporter) -> Any:
-    """A target whose warm-up URL the sandbox cannot serve is refreshed without that call."""
+    """A target whose warm-up the sandbox cannot serve is refreshed without that call: a URL
+    off loopback, or a Lambda invoke (moto runs a function by pulling its image or a runtime
+    image from a registry, and the sandbox has no way out to one)."""
     warmup = getattr(target, "warmup", None)
-    if warmup is None or warmup.url is None or is_loopback(warmup.url):
+    if warmup is None or (warmup.url is not None and is_loopback(warmup.url)):
         return target
-    reporter.line(f"  warm-up {warmup.url}: skipped in the sandbox (not a loopback address)")
+    if warmup.url is None:
+        reporter.line("  warm-up by invoke: skipped in the sandbox (moto cannot run the function)")
+    else:
+        reporter.line(f"  warm-up {warmup.url}: skipped in the sandbox (not a loopback address)")
     return target.model_copy(update={"warmup": None})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,8 +53,15 @@ def write(state: SandboxState) -> None:
     tmp.replace(path)
 
 
+def terraform_dir() -> Path:
+    """Terraform state of sandbox runs (see steps/terraform/sandbox_backend.py)."""
+    return state_dir() / "terraform"
+
+
 def clear() -> None:
     state_file().unlink(missing_ok=True)
+    # The resources that state described went with moto's memory.
+    shutil.rmtree(terraform_dir(), ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

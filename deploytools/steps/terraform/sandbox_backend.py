@@ -1,0 +1,40 @@
+"""Terraform state for the sandbox lives with the sandbox, never with the real state.
+
+A root's own backend (S3, or a local terraform.tfstate beside the code) holds the state of
+real AWS. Applying sandbox resources there would overwrite it. For a sandbox run, an override
+file gives the root a local backend whose state file is under the sandbox's folder, and
+TF_DATA_DIR moves `.terraform` (providers, modules, backend settings) beside it. Terraform
+merges `*_override.tf` over the root's `terraform` block, so this works whatever backend the
+root declares. The file exists only while the run does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+OVERRIDE_FILE = "deploytools_sandbox_override.tf"
+
+
+@contextmanager
+def sandbox_backend(root: Path, state_dir: Path) -> Iterator[dict[str, str]]:
+    """Yields the environment variables for Terraform; the root uses `state_dir` meanwhile."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    override = root / OVERRIDE_FILE
+    if override.exists():
+        raise FileExistsError(
+            f"{override} exists: another sandbox run is using this Terraform root, or one was "
+            "interrupted; delete the file if no deploytools run is active"
+        )
+    state = json.dumps(str(state_dir / "terraform.tfstate"))  # a JSON string is an HCL string
+    override.write_text(
+        "# Written by deploytools for a sandbox run and deleted after it: state stays with\n"
+        "# the sandbox, apart from this root's real backend.\n"
+        f'terraform {{\n  backend "local" {{\n    path = {state}\n  }}\n}}\n'
+    )
+    try:
+        yield {"TF_DATA_DIR": str(state_dir / "data")}
+    finally:
+        override.unlink(missing_ok=True)
