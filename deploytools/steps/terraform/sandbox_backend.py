@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from deploytools.errors import BadInput
+
 OVERRIDE_FILE = "deploytools_sandbox_override.tf"
 
 
@@ -24,7 +26,7 @@ def sandbox_backend(root: Path, state_dir: Path) -> Iterator[dict[str, str]]:
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     override = root / OVERRIDE_FILE
     if override.exists():
-        raise FileExistsError(
+        raise BadInput(
             f"{override} exists: another sandbox run is using this Terraform root, or one was "
             "interrupted; delete the file if no deploytools run is active"
         )
