@@ -307,7 +307,7 @@ class RealSteps:
             separators=(",", ":"),
         )
         env_vars = terraform.terraform_env(aws, env=env.env, images=images, variables=variables)
-        tf_root = root / section.dir
+        tf_root = (root / section.dir).resolve()
         if not self.sandbox:
             return _run_terraform(
                 terraform, tf_root, env_vars, section.backend_config, reporter, apply=apply

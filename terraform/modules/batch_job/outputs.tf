@@ -15,7 +15,7 @@ output "job_role_arn" {
 
 output "execution_role_arn" {
   description = "ARN of the execution role."
-  value       = try(aws_iam_role.execution[0].arn, null)
+  value       = module.execution_role.arn
 }
 
 output "log_group_name" {

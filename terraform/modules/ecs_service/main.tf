@@ -1,11 +1,9 @@
-data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-  account_id = data.aws_caller_identity.current.account_id
+  partition = data.aws_partition.current.partition
+  region    = data.aws_region.current.name
 
   cluster_name   = coalesce(var.cluster_name, var.name)
   cluster_arn    = var.create_cluster ? try(aws_ecs_cluster.this[0].arn, null) : var.cluster_arn
@@ -77,95 +75,28 @@ resource "aws_cloudwatch_log_group" "this" {
 # IAM: the execution role (pull, logs, secrets) and the task role (the app)
 ################################################################################
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "execution_role" {
+  source = "../ecs_execution_role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "execution" {
-  count = var.create ? 1 : 0
-
-  statement {
-    sid       = "EcrAuth"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"] # GetAuthorizationToken has no resource-level permissions; AWS requires "*".
-  }
-
-  dynamic "statement" {
-    for_each = length(local.ecr_repository_arns) > 0 ? [1] : []
-
-    content {
-      sid = "EcrPull"
-      actions = [
-        "ecr:BatchCheckLayerAvailability",
-        "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
-      ]
-      resources = local.ecr_repository_arns
-    }
-  }
-
-  statement {
-    sid       = "Logs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this[0].arn}:*"]
-  }
-
-  dynamic "statement" {
-    for_each = length(var.secrets) > 0 ? [1] : []
-
-    content {
-      sid       = "SsmSecrets"
-      actions   = ["ssm:GetParameters"]
-      resources = distinct(values(var.secrets))
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(var.secrets) > 0 && length(var.kms_key_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "DecryptSecrets"
-      actions   = ["kms:Decrypt"]
-      resources = var.kms_key_arns
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-}
-
-resource "aws_iam_role" "execution" {
-  count = var.create ? 1 : 0
-
+  create               = var.create
   name                 = "${var.name}-execution"
   description          = "ECS task execution role for ${var.name}: image pull, logs, SSM secrets"
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  ecr_repository_arns  = local.ecr_repository_arns
+  log_group_arn        = try(aws_cloudwatch_log_group.this[0].arn, "")
+  secret_arns          = values(var.secrets)
+  kms_key_arns         = var.kms_key_arns
   permissions_boundary = var.permissions_boundary
   tags                 = var.tags
 }
 
-resource "aws_iam_role_policy" "execution" {
-  count = var.create ? 1 : 0
+moved {
+  from = aws_iam_role.execution
+  to   = module.execution_role.aws_iam_role.this
+}
 
-  name   = "execution"
-  role   = aws_iam_role.execution[0].id
-  policy = data.aws_iam_policy_document.execution[0].json
+moved {
+  from = aws_iam_role_policy.execution
+  to   = module.execution_role.aws_iam_role_policy.this
 }
 
 resource "aws_iam_role" "task" {
@@ -173,7 +104,7 @@ resource "aws_iam_role" "task" {
 
   name                 = "${var.name}-task"
   description          = "ECS task role for ${var.name}: what the application itself may call"
-  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  assume_role_policy   = module.execution_role.assume_role_policy
   permissions_boundary = var.permissions_boundary
   tags                 = var.tags
 }
@@ -198,7 +129,7 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = var.cpu
   memory                   = var.memory
-  execution_role_arn       = aws_iam_role.execution[0].arn
+  execution_role_arn       = module.execution_role.arn
   task_role_arn            = aws_iam_role.task[0].arn
   container_definitions    = jsonencode([local.container_definition])
 

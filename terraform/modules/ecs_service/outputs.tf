@@ -35,7 +35,7 @@ output "task_definition_arn" {
 
 output "execution_role_arn" {
   description = "ARN of the task execution role (the deploy role must be allowed to pass it)."
-  value       = try(aws_iam_role.execution[0].arn, null)
+  value       = module.execution_role.arn
 }
 
 output "task_role_arn" {
