@@ -91,8 +91,7 @@ def _list(app: App, aws: Any, env: Any) -> int:
         modified = info.last_modified.isoformat(timespec="seconds") if info.last_modified else "-"
         line(f"  {info.name:<32} {info.type:<13} {info.version:>7}  {modified}")
     for name in missing:
-        line(f"  {name:<32} missing (required): aws ssm put-parameter --name {path}{name} "
-             "--type SecureString --value '...'")  # fmt: skip
+        line(f"  {name:<32} missing (required): {ssm_secrets.put_parameter_command(path + name)}")
     return ExitCode.OK
 
 

@@ -94,6 +94,11 @@ def _sandbox_lacks(run: Run, *components: str) -> str | None:
     return None
 
 
+def _without_value(pending: set[str]) -> str:
+    """Why a target or Amplify is skipped: outputs it uses are null (or Terraform was skipped)."""
+    return f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
+
+
 def _skip(record: StepRecord, why: str) -> None:
     record.status, record.summary = Status.SKIPPED, why
 
@@ -251,7 +256,7 @@ def _job(
             image = images[image_name]["uri"]
     pending = pending_in(target)
     if pending and skip is None:
-        skip = f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
+        skip = _without_value(pending)
     required = list(env.model.secrets.required) if env.model.secrets else []
     wanted = target.secrets if target.secrets is not None else required
     inputs: dict[str, Any] = {
@@ -277,7 +282,7 @@ def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
         why = _sandbox_lacks(run, "amplify")
         pending = pending_in(amplify)
         if why is None and pending:
-            why = f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
+            why = _without_value(pending)
         if why:
             _skip(record, why)
             return None

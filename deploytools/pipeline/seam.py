@@ -213,16 +213,10 @@ class RealSteps:
         return seeded
 
     def require_parameter(self, aws: AwsContext, name: str, *, seed: bool) -> bool:
-        secrets = step_module("secrets", step="secrets")
-        if secrets.parameter_exists(aws, name):
-            return False
-        if not seed:
-            raise BadInput(
-                f"{name} is not in SSM Parameter Store; add it: "
-                f"aws ssm put-parameter --name {name} --type SecureString --value '...'"
-            )
-        secrets.seed_parameter(aws, name)
-        return True
+        seeded: bool = step_module("secrets", step="secrets").require_parameter(
+            aws, name, seed=seed
+        )
+        return seeded
 
     def secret_arns(self, aws: AwsContext, env: EnvConfig) -> dict[str, str]:
         arns: dict[str, str] = step_module("secrets", step="secrets").secret_arns(aws, env)

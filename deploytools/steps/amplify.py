@@ -37,6 +37,7 @@ from deploytools.config import EnvConfig
 from deploytools.config.model import Amplify
 from deploytools.errors import BadInput, DeployError
 from deploytools.output import Reporter, StepRecord, register_secret
+from deploytools.steps.secrets import put_parameter_command
 
 PLATFORM = "WEB_COMPUTE"
 FRAMEWORK = "Next.js - SSR"
@@ -417,7 +418,7 @@ def _access_token(aws: AwsContext, amplify: Amplify) -> str | None:
         if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
             raise AccessTokenMissing(
                 f"frontend.amplify.access_token_parameter {name} is not in SSM Parameter Store; "
-                f"add it: aws ssm put-parameter --name {name} --type SecureString --value '...'"
+                f"add it: {put_parameter_command(name)}"
             ) from exc
         raise AmplifyApiError(f"ssm GetParameter {name}: {exc}") from exc
     register_secret(value)

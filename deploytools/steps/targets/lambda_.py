@@ -106,6 +106,11 @@ class Refresher:
     # --- read-only --------------------------------------------------------------------------
 
     def current(self) -> TargetState | None:
+        live = self._live()
+        return live[0] if live else None
+
+    def _live(self) -> tuple[TargetState, dict[str, Any]] | None:
+        """What runs (behind the alias, else $LATEST), with that version's configuration."""
         alias = self.target.alias
         version = LATEST
         if alias:
@@ -126,7 +131,7 @@ class Refresher:
         image = None
         if config.get("PackageType") == "Image":
             image = _published_image(config) or code.get("ImageUri")
-        return TargetState(
+        state = TargetState(
             target=self.name,
             type="lambda",
             resource=self.function,
@@ -138,6 +143,7 @@ class Refresher:
                 "package_type": config.get("PackageType", "Zip"),
             },
         )
+        return state, config
 
     def describe_change(self, image: str | None) -> str:
         now = self.current()
@@ -161,12 +167,13 @@ class Refresher:
         zip_path = inputs.get("zip_path")
         if image is None and (not zip_path or not code_sha256):
             raise BadInput(f"targets.{self.name}: a zip target needs zip_path and code_sha256")
-        previous = self.current()
-        if previous is None:
+        live = self._live()
+        if live is None:
             raise TargetFailed(
                 f"lambda function {self.function} does not exist: "
                 "create it with Terraform first (deploytools updates its code)"
             )
+        previous, live_config = live
         wanted = "Image" if image is not None else "Zip"
         if previous.detail.get("package_type", wanted) != wanted:
             # Lambda cannot change a function's package type in place.
@@ -175,7 +182,7 @@ class Refresher:
                 f"targets.{self.name} deploys {'an image' if image else 'a zip'}: recreate the "
                 f'function with Terraform as package_type = "{wanted}", or change the target'
             )
-        if self._already_live(previous, image, code_sha256, inputs):
+        if self._already_live(previous, live_config, image, code_sha256, inputs):
             record.detail.update({"function": self.function, "version": previous.revision})
             return previous
         self._wait_updated("the previous update", settled_is_enough=True)
@@ -313,7 +320,12 @@ class Refresher:
         return update
 
     def _already_live(
-        self, previous: TargetState, image: str | None, code_sha256: Any, inputs: dict[str, Any]
+        self,
+        previous: TargetState,
+        config: dict[str, Any],
+        image: str | None,
+        code_sha256: Any,
+        inputs: dict[str, Any],
     ) -> bool:
         """The live version runs this code with this configuration: a redeploy changes nothing."""
         if previous.revision == LATEST and self.target.alias:
@@ -323,9 +335,6 @@ class Refresher:
                 return False
         elif str(code_sha256) != previous.detail.get("code_sha256"):
             return False
-        config = self.client.get_function_configuration(
-            FunctionName=self.function, Qualifier=previous.revision
-        )
         return not self._configuration_update(config, inputs)
 
     def _publish(self, code_sha256: str, image: str | None) -> str:
