@@ -32,6 +32,21 @@ class ConfigError(BadInput):
         super().__init__("\n".join(problems))
 
 
+class Unavailable(DeployError):
+    """A tool or service a step needs is missing on this machine; the message says how to
+    install it. Not a BadInput: the user's files are fine, the machine is not ready.
+
+    Against AWS this stops the run; in the sandbox the policy may skip the step and name it.
+    """
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, what: str, how: str) -> None:
+        self.what = what
+        self.how = how
+        super().__init__(f"{what} is not available: {how}")
+
+
 class AccountMismatch(BadInput):
     """The credentials belong to another AWS account than the environment names."""
 
