@@ -344,12 +344,13 @@ def test_apply_refuses_a_plan_file_changed_after_review(
     )
     runner.init()
     reviewed = runner.plan()
-    other = TerraformRunner(
+    other_runner = TerraformRunner(  # kept alive: a runner removes its plan files when it goes
         secret_root,
         env_vars={**env, "TF_VAR_log_level": "DEBUG"},
         reporter=Reporter(out=io.StringIO()),
         cli_config=terraform_cli_config,
-    ).plan()
+    )
+    other = other_runner.plan()
     shutil.copyfile(other.path, reviewed.path)
 
     with pytest.raises(PlanTampered) as caught:
@@ -366,7 +367,8 @@ def test_apply_refuses_a_plan_file_changed_after_review(
     reviewed.path.unlink()
     with pytest.raises(PlanTampered, match="is gone"):
         runner.apply(reviewed)
-    runner.discard(other)
+    other_runner.discard(other)
+    other_runner.close()
 
 
 # --- errors ------------------------------------------------------------------------------

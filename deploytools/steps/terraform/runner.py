@@ -6,10 +6,13 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +21,15 @@ from deploytools import proc
 from deploytools.errors import BadInput
 from deploytools.output import Reporter, Status
 from deploytools.output.mask import register_secret
+from deploytools.steps.terraform import init_state
 from deploytools.steps.terraform import plan as planlib
 from deploytools.steps.terraform.binary import find_terraform
 from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_config
 from deploytools.steps.terraform.diagnostics import error_blocks
 from deploytools.steps.terraform.errors import PlanTampered, TerraformFailed
 from deploytools.steps.terraform.plan import PlanSummary
+from deploytools.steps.terraform.state_outputs import local_state_path, read_outputs
 
-WORK_SUBDIR = Path(".terraform", "deploytools")
 HEARTBEAT_SECONDS = 30.0
 LOCK_TIMEOUT = "300s"  # wait for a state lock held by another run instead of failing at once
 BASE_ENV = {
@@ -43,6 +47,14 @@ def _private_file(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _keep(path: Path) -> None:
+    """A caller's work_dir is the caller's to remove."""
 
 
 class TerraformRunner:
@@ -63,13 +75,31 @@ class TerraformRunner:
             raise BadInput(f"terraform directory {self.dir} does not exist")
         self.binary = find_terraform(binary)
         self.reporter = reporter
-        self.work_dir = work_dir or self.dir / WORK_SUBDIR
-        self.work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if work_dir is None:
+            # Plan files hold every planned value, secrets included: a private folder outside
+            # the user's code, removed when the runner is closed (or collected, or at exit).
+            work_dir = Path(tempfile.mkdtemp(prefix="deploytools-terraform-"))
+            self._cleanup = weakref.finalize(self, _remove_tree, work_dir)
+        else:
+            work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._cleanup = weakref.finalize(self, _keep, work_dir)
+        self.work_dir = work_dir
         given = env_vars.get(CLI_CONFIG_ENV)  # a config named in env_vars counts as explicit
         if cli_config is None and given and Path(given).is_file():
             cli_config = Path(given)
         config = resolve_cli_config(cli_config, work_dir=self.work_dir)
+        self.cli_config = config
         self.env = {**BASE_ENV, **env_vars, CLI_CONFIG_ENV: str(config)}
+
+    def close(self) -> None:
+        """Remove the private folder of plan files (a no-op for a caller's work_dir)."""
+        self._cleanup()
+
+    def __enter__(self) -> TerraformRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- commands -------------------------------------------------------------------------
 
@@ -85,9 +115,24 @@ class TerraformRunner:
             # state key) must not try to migrate state from the previous one.
             args.append("-reconfigure")
             args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
+        environ = {**os.environ, **self.env}
+        fingerprint = init_state.fingerprint(
+            self.dir, env=environ, args=args, cli_config=self.cli_config
+        )
         with self.reporter.step("terraform init") as record:
-            self._run("init", args)
             record.summary = str(self.dir)
+            if init_state.is_current(self.dir, env=environ, value=fingerprint):
+                record.status = Status.UNCHANGED
+                record.summary += " (providers, modules and backend up to date: skipped)"
+                return
+            init_state.forget(self.dir, env=environ)
+            self._run("init", args)
+            # Computed again: init has just written what the fingerprint also reads (the
+            # module manifest, a new lock file).
+            fingerprint = init_state.fingerprint(
+                self.dir, env=environ, args=args, cli_config=self.cli_config
+            )
+            init_state.record(self.dir, env=environ, value=fingerprint)
 
     def validate(self) -> None:
         with self.reporter.step("terraform validate") as record:
@@ -160,10 +205,13 @@ class TerraformRunner:
             record.changed.extend(f"{c.action.value} {c.address}" for c in summary.changes)
 
     def outputs(self) -> dict[str, Any]:
-        """`terraform output -json` as name -> value; sensitive values become secrets."""
+        """The root's outputs as name -> value; sensitive values become secrets. Read from the
+        state file on the local backend, else from `terraform output -json`."""
         with self.reporter.step("terraform output") as record:
-            result = self._run("output", ["output", "-json", "-no-color"])
-            raw: dict[str, Any] = json.loads(result.stdout or "{}")
+            raw = self._state_outputs()
+            if raw is None:
+                result = self._run("output", ["output", "-json", "-no-color"])
+                raw = json.loads(result.stdout or "{}")
             values: dict[str, Any] = {}
             for name, output in raw.items():
                 value = output.get("value")
@@ -174,6 +222,10 @@ class TerraformRunner:
             record.summary = f"{len(values)} outputs"
             record.detail = {"terraform_outputs": sorted(values)}
         return values
+
+    def _state_outputs(self) -> dict[str, Any] | None:
+        path = local_state_path(self.dir, {**os.environ, **self.env})
+        return None if path is None else read_outputs(path)
 
     def _show(
         self, path: Path, digest: str
