@@ -8,6 +8,8 @@ logs) masks them too.
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -185,10 +187,37 @@ def string_leaves(value: Any) -> Iterator[str]:
             yield from string_leaves(item)
 
 
+def sensitive_strings(value: Any) -> Iterator[str]:
+    """The strings of a value Terraform calls sensitive that are worth masking.
+
+    A sensitive string is a secret. A sensitive list or map is often sensitive only because
+    one input was (Terraform taints whatever derives from it): masking its every leaf would
+    mask "GET", "PUT" or a plain URL in every later line. Of those, only leaves that look like
+    secrets are masked: 8 characters or more, no spaces, not a plain http(s) URL.
+    """
+    if isinstance(value, str):
+        yield value
+        return
+    for leaf in string_leaves(value):
+        if _secret_like(leaf):
+            yield leaf
+
+
+_CONSTANT_CASE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)+")
+
+
+def _secret_like(text: str) -> bool:
+    if len(text) < 8 or any(c.isspace() for c in text) or _CONSTANT_CASE.fullmatch(text):
+        return False
+    scheme, sep, rest = text.partition("://")
+    plain_url = sep and scheme in ("http", "https") and "@" not in rest.split("/", 1)[0]
+    return not plain_url
+
+
 def _masked(value: Any, mask: Any) -> Iterator[str]:
     """String leaves of `value` where Terraform's sensitivity mask (`true` or nested) says so."""
     if mask is True:
-        yield from string_leaves(value)
+        yield from sensitive_strings(value)
     elif isinstance(mask, dict) and isinstance(value, dict):
         for key, sub in mask.items():
             yield from _masked(value.get(key), sub)
@@ -210,7 +239,7 @@ def sensitive_values(plan: Mapping[str, Any]) -> set[str]:
     declared = (plan.get("configuration") or {}).get("root_module", {}).get("variables", {})
     for name, variable in (plan.get("variables") or {}).items():
         if (declared.get(name) or {}).get("sensitive"):
-            found.update(string_leaves(variable.get("value")))
+            found.update(sensitive_strings(variable.get("value")))
     return found
 
 

@@ -216,7 +216,7 @@ class TerraformRunner:
             for name, output in raw.items():
                 value = output.get("value")
                 if output.get("sensitive"):
-                    for secret in planlib.string_leaves(value):
+                    for secret in planlib.sensitive_strings(value):
                         register_secret(secret)
                 values[name] = value
             record.summary = f"{len(values)} outputs"
