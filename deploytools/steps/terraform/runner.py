@@ -28,6 +28,7 @@ from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_co
 from deploytools.steps.terraform.diagnostics import error_blocks
 from deploytools.steps.terraform.errors import PlanTampered, TerraformFailed
 from deploytools.steps.terraform.plan import PlanSummary
+from deploytools.steps.terraform.region import refuse_mismatch, region_variables
 from deploytools.steps.terraform.state_outputs import local_state_path, read_outputs
 
 HEARTBEAT_SECONDS = 30.0
@@ -90,6 +91,9 @@ class TerraformRunner:
         config = resolve_cli_config(cli_config, work_dir=self.work_dir)
         self.cli_config = config
         self.env = {**BASE_ENV, **env_vars, CLI_CONFIG_ENV: str(config)}
+        self.region = self.env.get("AWS_REGION", "")
+        if self.region:
+            self.env.update(region_variables(self.dir, self.region, self.env))
 
     def close(self) -> None:
         """Remove the private folder of plan files (a no-op for a caller's work_dir)."""
@@ -241,6 +245,11 @@ class TerraformRunner:
         data = json.loads(shown.stdout)
         self._check_format(data)
         planlib.register_sensitive(data)
+        try:
+            refuse_mismatch(data, expected=self.region, root=self.dir)
+        except BadInput:
+            self._discard(path)
+            raise
         return planlib.resource_changes(data), planlib.output_changes(data)
 
     def discard(self, summary: PlanSummary) -> None:
