@@ -15,8 +15,8 @@ Prints; asserts nothing. Installs nothing: `pip install -r bench/requirements.tx
 (ecs-deploy coexists with the package's boto3; a venv at .venv-tools/ecs-deploy is used
 instead when present).
 
-    python bench/bench_ecs_vs_ecs_deploy.py           # the sandbox's timings (settle 3 s)
-    python bench/bench_ecs_vs_ecs_deploy.py --tiny    # seconds, to prove it runs
+    .venv/bin/python bench/bench_ecs_vs_ecs_deploy.py           # the sandbox's timings (settle 3 s)
+    .venv/bin/python bench/bench_ecs_vs_ecs_deploy.py --tiny    # seconds, to prove it runs
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ ECR's control plane is moto's server (in this process); the registry and the Doc
 are the machine's (`scripts/services up`). Prints; asserts nothing. Targets: no-op/first
 ratio at most 0.05, content tag under 1 s.
 
-    python bench/bench_images.py            # 5,000 files
-    python bench/bench_images.py --tiny     # 50 files, to prove it runs
+    .venv/bin/python bench/bench_images.py            # 5,000 files
+    .venv/bin/python bench/bench_images.py --tiny     # 50 files, to prove it runs
 """
 
 from __future__ import annotations

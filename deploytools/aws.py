@@ -87,8 +87,10 @@ class AwsContext:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session().client(
-                    service,  # type: ignore[call-overload]
+                # Any: the service is a runtime string, and typed stubs overload on literals.
+                session: Any = self.session()
+                self._clients[service] = session.client(
+                    service,
                     endpoint_url=self.endpoint_for(service),
                     config=self.boto_config,
                 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one exit point: every outcome, expected or not, becomes a message and an exit code."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -84,19 +87,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     reporter = Reporter(json_mode=args.json, verbose=args.verbose)
     app = App(args=args, reporter=reporter)
     try:
-        return int(args.handler(app))
+        code = int(args.handler(app))
+        sys.stdout.flush()  # a closed pipe surfaces here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except ConfigError as exc:  # one "error:" line per problem, each naming file and line
         return _fail(reporter, "\nerror: ".join(exc.problems), exc.exit_code, args.verbose)
-    except DeployError as exc:
+    except DeployError as exc:  # Unavailable included: the message says what to install
         return _fail(reporter, str(exc), exc.exit_code, args.verbose)
     except KeyboardInterrupt:
         return _fail(reporter, "interrupted", ExitCode.FAILED, False)
+    except Exception as exc:  # a bug or an unwrapped library error: one line, never raw
+        return _internal_error(reporter, exc, args.verbose)
+
+
+def _internal_error(reporter: Reporter, exc: Exception, verbose: bool) -> int:
+    text = str(exc).strip().splitlines()
+    message = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    if not verbose:
+        message += " (run with --verbose for the traceback)"
+    return _fail(reporter, f"internal error: {message}", ExitCode.FAILED, verbose)
+
+
+def _broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, as Python's documentation recommends.
+
+    stdout now points at /dev/null, so the flush at the interpreter's exit has nowhere to fail.
+    """
+    try:
+        stdout = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return int(ExitCode.FAILED)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stdout)
+    os.close(devnull)
+    return int(ExitCode.FAILED)
 
 
 def _fail(reporter: Reporter, message: str, code: int, verbose: bool) -> int:
     if verbose:
-        import traceback
-
         print(redact(traceback.format_exc()), file=sys.stderr)
     text = redact(message)
     if reporter.actions:
@@ -105,7 +135,12 @@ def _fail(reporter: Reporter, message: str, code: int, verbose: bool) -> int:
         github.annotation("error", text, stream=sys.stderr)
     print(f"error: {text}", file=sys.stderr)
     if reporter.json_mode:
-        reporter.document({"ok": False, "exit_code": int(code), "error": text, **_steps(reporter)})
+        try:
+            reporter.document(
+                {"ok": False, "exit_code": int(code), "error": text, **_steps(reporter)}
+            )
+        except BrokenPipeError:
+            return _broken_pipe()
     return int(code)
 
 

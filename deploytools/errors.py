@@ -64,3 +64,12 @@ class CommandFailed(DeployError):
         self.stderr = stderr
         tail = "\n".join(stderr.strip().splitlines()[-20:])
         super().__init__(f"{args[0]} exited with {returncode}: {' '.join(args)}\n{tail}")
+
+
+class CommandTimedOut(DeployError):
+    """A subprocess ran past its timeout and was killed."""
+
+    def __init__(self, args: list[str], timeout: float) -> None:
+        self.args_ = args
+        self.timeout = timeout
+        super().__init__(f"{args[0]} did not finish within {timeout:g} s: {' '.join(args)}")

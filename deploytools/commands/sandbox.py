@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 
+from deploytools import proc
 from deploytools.commands import App
 from deploytools.errors import DeployError
 from deploytools.sandbox import state
@@ -37,11 +37,11 @@ def ensure_running() -> state.SandboxState:
     folder = state.state_dir()
     folder.mkdir(parents=True, exist_ok=True)
     log = (folder / "sandbox.log").open("ab")
-    process = subprocess.Popen(
+    process = proc.spawn(
         [sys.executable, "-m", "deploytools.sandbox.server"],
         stdout=log,
         stderr=log,
-        stdin=subprocess.DEVNULL,
+        stdin=proc.DEVNULL,
         start_new_session=True,  # outlives this command until `sandbox down`
     )
     deadline = time.monotonic() + START_TIMEOUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -135,4 +136,9 @@ class Reporter:
             return
         rows = [[s.name, s.status.value, f"{s.seconds:.1f}s", s.summary] for s in self.steps]
         table = github.markdown_table(["step", "result", "time", "summary"], rows)
-        github.write_summary(redact(f"### {title}\n\n{table}"))
+        try:
+            github.write_summary(redact(f"### {title}\n\n{table}"))
+        except OSError as exc:  # the run itself succeeded or failed already; only the table is lost
+            path = os.environ.get("GITHUB_STEP_SUMMARY", "")
+            reason = exc.strerror or str(exc)
+            self.warn(f"cannot write the step summary to {path} ($GITHUB_STEP_SUMMARY): {reason}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
+from deploytools import proc
 from deploytools.sandbox.ports import wait_http
 
 DEFAULT_ADDRESS = os.environ.get("DEPLOYTOOLS_REGISTRY", "127.0.0.1:5055")
@@ -45,7 +45,7 @@ def ensure(
     config = work_dir / "registry.yml"
     config.write_text(CONFIG.format(root=work_dir / "storage", address=address))
     with (work_dir / "registry.log").open("ab") as log:
-        process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
+        process = proc.spawn([binary, "serve", str(config)], stdout=log, stderr=log)
     if not wait_http(f"http://{address}/v2/", timeout=20):
         process.terminate()
         return None, f"docker-registry did not start on {address}: see {work_dir}", lambda: None
