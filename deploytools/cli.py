@@ -6,12 +6,13 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
-from deploytools import __version__
+from deploytools import __version__, interrupts
 from deploytools.commands import COMMANDS, App
 from deploytools.errors import ConfigError, DeployError, ExitCode
 from deploytools.output import Reporter, redact
@@ -84,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
         return int(exc.code or 0)
     _configure_logging(args.verbose)
+    interrupts.install()
     reporter = Reporter(json_mode=args.json, verbose=args.verbose)
     app = App(args=args, reporter=reporter)
     try:
@@ -96,8 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(reporter, "\nerror: ".join(exc.problems), exc.exit_code, args.verbose)
     except DeployError as exc:  # Unavailable included: the message says what to install
         return _fail(reporter, str(exc), exc.exit_code, args.verbose)
-    except KeyboardInterrupt:
-        return _fail(reporter, "interrupted", ExitCode.FAILED, False)
+    except KeyboardInterrupt as exc:  # cleanup ran as it propagated
+        signum = interrupts.signal_number(exc)
+        return _fail(reporter, f"interrupted ({signal.Signals(signum).name})", 128 + signum, False)
     except Exception as exc:  # a bug or an unwrapped library error: one line, never raw
         return _internal_error(reporter, exc, args.verbose)
 

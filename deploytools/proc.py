@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from deploytools import interrupts
 from deploytools.errors import BadInput, CommandFailed, CommandTimedOut
 
 log = logging.getLogger(__name__)
@@ -31,20 +32,30 @@ def run(
     argv = [str(a) for a in args]
     log.debug("run: %s (cwd=%s)", " ".join(argv), cwd or ".")
     try:
-        result = subprocess.run(
+        # Its own process group: a signal sent to ours reaches the child only through
+        # interrupts.wait_out, exactly once (see deploytools/interrupts.py).
+        child = subprocess.Popen(
             argv,
             cwd=cwd,
             env=_full_env(env),
-            input=input,
+            stdin=subprocess.PIPE if input is not None else None,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.PIPE if capture else None,
             text=True,
-            capture_output=capture,
-            timeout=timeout,
-            check=False,
+            process_group=0,
         )
     except FileNotFoundError as exc:
         raise BadInput(f"{argv[0]} is not installed or not on PATH") from exc
-    except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the child by now
+    try:
+        stdout, stderr = child.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        child.kill()
+        child.communicate()
         raise CommandTimedOut(argv, exc.timeout) from exc
+    except KeyboardInterrupt:  # Interrupted (SIGTERM) included
+        interrupts.wait_out(child)
+        raise
+    result = subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise CommandFailed(argv, result.returncode, result.stderr or "")
     return result
