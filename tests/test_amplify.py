@@ -23,16 +23,19 @@ from deploytools.sandbox.emulators import amplify as emulator_module
 from deploytools.sandbox.emulators.amplify import AmplifyEmulator
 from deploytools.steps.amplify import (
     AccessTokenMissing,
+    AccessTokenUnreadable,
     AmbiguousApp,
     AmplifyJobFailed,
     AmplifyResult,
     AmplifyTimeout,
     BuildSpecProblem,
+    DeployOptions,
     Polling,
     UnresolvedOutputs,
     deploy_amplify,
     plan_amplify,
 )
+from deploytools.steps.secrets import read_parameter
 
 ROOT_SPEC = Path(__file__).resolve().parents[1] / "amplify.yml"
 FAST = Polling(first=0.02, factor=1.5, most=0.1, timeout=20, progress_every=0.5)
@@ -97,6 +100,11 @@ def with_config(repo: Path, old: str, new: str) -> None:
     config.write_text(config.read_text().replace(old, new))
 
 
+def options(aws: AwsContext, polling: Polling) -> DeployOptions:
+    """What the pipeline hands the step: the polling and the secrets step's reader."""
+    return DeployOptions(polling=polling, access_token=lambda name: read_parameter(aws, name))
+
+
 def deploy(
     aws: AwsContext, env: EnvConfig, repo: Path, polling: Polling = FAST
 ) -> tuple[AmplifyResult, StepRecord, str]:
@@ -104,7 +112,7 @@ def deploy(
     reporter = Reporter(out=out, err=out)
     with reporter.step("amplify") as record:
         result = deploy_amplify(
-            aws, env, root=repo, reporter=reporter, record=record, polling=polling
+            aws, env, root=repo, reporter=reporter, record=record, options=options(aws, polling)
         )
     return result, record, out.getvalue()
 
@@ -115,7 +123,9 @@ def failing_deploy(
     out = io.StringIO()
     reporter = Reporter(out=out, err=out)
     with pytest.raises(DeployError) as error, reporter.step("amplify") as record:
-        deploy_amplify(aws, env, root=repo, reporter=reporter, record=record, polling=polling)
+        deploy_amplify(
+            aws, env, root=repo, reporter=reporter, record=record, options=options(aws, polling)
+        )
     return error.value, record, out.getvalue()
 
 
@@ -289,6 +299,31 @@ def test_the_access_token_comes_from_ssm_as_a_secret(
     assert emulator.state.apps[result.app_id].access_token == TOKEN
     assert mask.redact(f"token {TOKEN}") == "token ***"
     assert TOKEN not in output
+
+
+def test_a_token_parameter_without_a_reader_stops_before_any_change(
+    repo: Path, aws: AwsContext, amplify: Any
+) -> None:
+    token_line = "    access_token_parameter: /shop/{env}/amplify/GITHUB_TOKEN\n"
+    with_config(repo, "    app_root: frontend\n", "    app_root: frontend\n" + token_line)
+    reporter = Reporter(out=io.StringIO(), err=io.StringIO())
+    with pytest.raises(AccessTokenUnreadable) as error, reporter.step("amplify") as record:
+        deploy_amplify(aws, env_for(repo), root=repo, reporter=reporter, record=record)
+    assert str(error.value) == (
+        "frontend.amplify.access_token_parameter /shop/dev/amplify/GITHUB_TOKEN: this Amplify "
+        "deploy was given no reader for it (DeployOptions.access_token)"
+    )
+    assert all_apps(amplify) == []
+
+
+def test_a_build_spec_that_is_not_yaml_names_its_line(
+    repo: Path, aws: AwsContext, amplify: Any
+) -> None:
+    (repo / "amplify.yml").write_text("version: 1\napplications:\n  - appRoot: [frontend\n")
+    error, _, _ = failing_deploy(aws, env_for(repo), repo)
+    assert isinstance(error, BuildSpecProblem) and error.exit_code == 2
+    assert str(error).startswith("amplify.yml: line 4: invalid YAML: ")
+    assert all_apps(amplify) == []
 
 
 def test_a_job_that_takes_too_long_times_out(repo: Path, aws: AwsContext) -> None:

@@ -18,12 +18,14 @@ import requests
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import EksTarget
+from deploytools.errors import BadInput
 from deploytools.output import Reporter, StepRecord
 from deploytools.sandbox import k8s
 from deploytools.sandbox.emulators import EmulatorContext
 from deploytools.sandbox.emulators import eks as eks_emulator
-from deploytools.steps.targets import eks, eks_token, refresher_for, warmup
+from deploytools.steps.targets import eks, refresher_for, warmup
 from deploytools.steps.targets.base import RolledBack, TargetFailed
+from deploytools.steps.targets.eks import connection, k8s_client, rollout
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLUSTER = "tastetrend-dev"
@@ -145,7 +147,7 @@ def test_without_manifests_the_image_is_patched(
     assert (
         "PATCH",
         "/apis/apps/v1/namespaces/default/deployments/api",
-        eks.STRATEGIC,
+        k8s_client.STRATEGIC,
     ) in double.requests
     assert container_image(stored_deployment(double), "metrics").endswith("busybox:1.36")
 
@@ -175,13 +177,13 @@ def test_progress_deadline_exceeded_rolls_back_to_the_previous_template(
     assert caught.value.restored.image == V1
     deployment = stored_deployment(double)
     assert container_image(deployment) == V1
-    assert deployment["metadata"]["annotations"][eks.REVISION] == "3"
+    assert deployment["metadata"]["annotations"][rollout.REVISION] == "3"
     assert (
         "PATCH",
         "/apis/apps/v1/namespaces/default/deployments/api",
-        eks.JSON_PATCH,
+        k8s_client.JSON_PATCH,
     ) in double.requests
-    assert eks.rollout_status(deployment).done
+    assert rollout.rollout_status(deployment).done
 
 
 def test_a_crashing_container_is_named_and_rolled_back(aws: AwsContext, cluster: str) -> None:
@@ -240,7 +242,7 @@ def test_restore_puts_an_earlier_revision_back(
 
 def test_401_names_eks_access_entries(aws: AwsContext, cluster: str, double: k8s.KubeApi) -> None:
     double.access = k8s.Access.UNAUTHORIZED
-    with pytest.raises(eks.EksAccessDenied) as caught:
+    with pytest.raises(connection.EksAccessDenied) as caught:
         refresher(aws).refresh(V1, StepRecord("web"))
     message = str(caught.value)
     assert message.startswith(
@@ -255,7 +257,9 @@ def test_401_names_eks_access_entries(aws: AwsContext, cluster: str, double: k8s
 
 def test_403_names_the_access_policy(aws: AwsContext, cluster: str, double: k8s.KubeApi) -> None:
     double.access = k8s.Access.FORBIDDEN
-    with pytest.raises(eks.EksAccessDenied, match=r"403 Forbidden .*associate-access-policy"):
+    with pytest.raises(
+        connection.EksAccessDenied, match=r"403 Forbidden .*associate-access-policy"
+    ):
         refresher(aws).current()
 
 
@@ -268,7 +272,6 @@ def test_the_double_wants_an_eks_token(cluster: str, double: k8s.KubeApi) -> Non
 
 
 def test_the_principal_of_an_assumed_role_is_its_role(aws: AwsContext) -> None:
-    made = refresher(aws)
     aws._clients["sts"] = type(
         "Sts",
         (),
@@ -278,20 +281,20 @@ def test_the_principal_of_an_assumed_role_is_its_role(aws: AwsContext) -> None:
             }
         },
     )()
-    assert made._principal() == "arn:aws:iam::123456789012:role/deploy"
+    assert connection.principal_arn(aws) == "arn:aws:iam::123456789012:role/deploy"
 
 
 # --- the token ------------------------------------------------------------------------------
 
 
 def test_token_is_a_presigned_get_caller_identity_url_for_the_cluster(aws: AwsContext) -> None:
-    token = eks_token.get_token(aws, CLUSTER)
+    token = connection.get_token(aws, CLUSTER)
 
     assert token.startswith("k8s-aws-v1.")
     body = token.removeprefix("k8s-aws-v1.")
     assert "=" not in body and "+" not in body and "/" not in body  # base64url, no padding
     url = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-    assert url == eks_token.decode(token)
+    assert url == connection.decode(token)
     query = parse_qs(urlsplit(url).query)
     assert query["Action"] == ["GetCallerIdentity"]
     assert query["Version"] == ["2011-06-15"]
@@ -303,7 +306,7 @@ def test_token_is_a_presigned_get_caller_identity_url_for_the_cluster(aws: AwsCo
 
 
 def test_the_token_client_does_not_touch_the_shared_sts_client(aws: AwsContext) -> None:
-    eks_token.get_token(aws, CLUSTER)
+    connection.get_token(aws, CLUSTER)
     assert "Account" in aws.client("sts").get_caller_identity()
 
 
@@ -363,13 +366,13 @@ def test_the_sandbox_emulator_serves_eks(moto_endpoint: str) -> None:
 
 
 def test_manifests_without_our_deployment_are_refused(aws: AwsContext, cluster: str) -> None:
-    with pytest.raises(eks.BadInput, match="no Deployment named web"):
+    with pytest.raises(BadInput, match="no Deployment named web"):
         refresher(aws, make_target(deployment="web")).refresh(V1, StepRecord("web"))
 
 
 def test_a_container_must_be_named_when_there_are_several(aws: AwsContext, cluster: str) -> None:
     with pytest.raises(
-        eks.BadInput, match=r"2 containers \(api, metrics\): set targets\.web\.container"
+        BadInput, match=r"2 containers \(api, metrics\): set targets\.web\.container"
     ):
         refresher(aws, make_target(container=None)).refresh(V1, StepRecord("web"))
 
@@ -438,4 +441,4 @@ def deployment(generation: int = 2, **status: Any) -> dict[str, Any]:
 def test_rollout_status_follows_kubectl(
     status: dict[str, Any], done: bool, failed: bool, message: str
 ) -> None:
-    assert eks.rollout_status(deployment(**status)) == eks.Rollout(done, failed, message)
+    assert rollout.rollout_status(deployment(**status)) == rollout.Rollout(done, failed, message)

@@ -18,7 +18,7 @@ import yaml
 from deploytools.aws import AwsContext
 from deploytools.sandbox import k8s
 from deploytools.sandbox.k8s import patch
-from deploytools.steps.targets import eks_token
+from deploytools.steps.targets.eks import connection
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 DEPLOYMENT = {
@@ -80,7 +80,7 @@ def double() -> Iterator[k8s.KubeApi]:
 
 @pytest.fixture
 def kube(double: k8s.KubeApi) -> Client:
-    token = eks_token.get_token(AwsContext(region="us-east-1"), "c1")
+    token = connection.get_token(AwsContext(region="us-east-1"), "c1")
     return Client(f"{double.url}/k8s/c1", token)
 
 

@@ -13,32 +13,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploytools.checks.base import CheckContext, Finding, rule
 from deploytools.config.model import Amplify
-from deploytools.config.yamlpos import DuplicateKey, KeyPath, Located, YamlSyntax, load
+from deploytools.config.yamlpos import DuplicateKey, KeyPath, Located, YamlSyntax
+from deploytools.lib.amplify_buildspec import (
+    APP_ROOT_VARIABLE,
+    SPEC_NAMES,
+    Application,
+    BuildSpecDocument,
+    normalize_root,
+    parse,
+)
 
 RULE = "DT006"
-SPEC_NAMES = ("amplify.yml", "amplify.yaml")
-APP_ROOT_VARIABLE = "AMPLIFY_MONOREPO_APP_ROOT"
 PNPM = re.compile(r"(?<![\w-])pnpm(?![\w-])")
 HOISTED = re.compile(r"^\s*node-linker\s*=\s*hoisted\s*$", re.MULTILINE)
 SECRETISH = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL")
-
-
-@dataclass(frozen=True)
-class AppEntry:
-    """One application of the spec: its key path prefix and its appRoot ('' for the root)."""
-
-    prefix: KeyPath
-    app_root: str
-
-
-def _normal(value: str) -> str:
-    return value.strip().removeprefix("./").strip("/")
 
 
 def _amplify(ctx: CheckContext) -> Amplify | None:
@@ -52,17 +45,6 @@ def _spec_path(ctx: CheckContext, amplify: Amplify | None) -> Path | None:
         path = ctx.root / amplify.build_spec
         return path if path.is_file() else None  # DT000 reports a missing build spec
     return next((ctx.root / n for n in SPEC_NAMES if (ctx.root / n).is_file()), None)
-
-
-def _entries(data: Any) -> list[AppEntry]:
-    applications = data.get("applications") if isinstance(data, dict) else None
-    if isinstance(applications, list):
-        return [
-            AppEntry(("applications", i), _normal(str(app.get("appRoot") or "")))
-            for i, app in enumerate(applications)
-            if isinstance(app, dict)
-        ]
-    return [AppEntry((), "")]
 
 
 def _get(data: Any, path: KeyPath) -> Any:
@@ -115,16 +97,15 @@ def amplify_build_spec(ctx: CheckContext) -> Iterator[Finding]:
         return
     rel = ctx.rel(spec)
     try:
-        located = load(ctx.read(spec))
+        document = parse(ctx.read(spec))
     except (YamlSyntax, DuplicateKey) as exc:
         yield Finding(rel, exc.line, RULE, f"invalid YAML: {exc}", fix="Correct the YAML.")
         return
-    entries = _entries(located.data)
+    located, entries = document.located, document.applications
     if amplify is not None:
-        wanted = _normal(amplify.app_root)
-        matching = [e for e in entries if e.app_root == wanted]
+        matching = document.matching(amplify.app_root)
         if not matching:
-            yield _root_mismatch(ctx, rel, located, entries, wanted)
+            yield _root_mismatch(ctx, rel, document, normalize_root(amplify.app_root))
             return
         entries = matching
     for entry in entries:
@@ -133,10 +114,11 @@ def amplify_build_spec(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _root_mismatch(
-    ctx: CheckContext, rel: str, located: Located, entries: list[AppEntry], wanted: str
+    ctx: CheckContext, rel: str, document: BuildSpecDocument, wanted: str
 ) -> Finding:
     config = ctx.config.file if ctx.config else "deploytools.yml"
-    if entries == [AppEntry((), "")]:
+    entries = document.applications
+    if not document.monorepo:
         return Finding(
             rel, 1, RULE,
             f"not a monorepo build spec, but {config} sets app_root {wanted} (and deploytools "
@@ -145,7 +127,7 @@ def _root_mismatch(
             "the deploytools repository).",
         )  # fmt: skip
     found = ", ".join(e.app_root or "(none)" for e in entries)
-    line = located.line((*entries[0].prefix, "appRoot"))
+    line = document.located.line((*entries[0].prefix, "appRoot"))
     return Finding(
         rel, line, RULE,
         f"appRoot is {found} but frontend.amplify.app_root in {config} is {wanted}; Amplify "
@@ -156,7 +138,7 @@ def _root_mismatch(
 
 
 def _application(
-    ctx: CheckContext, rel: str, located: Located, entry: AppEntry, *, configured: bool
+    ctx: CheckContext, rel: str, located: Located, entry: Application, *, configured: bool
 ) -> Iterator[Finding]:
     app_dir = ctx.root / entry.app_root if entry.app_root else ctx.root
     root_line = located.line((*entry.prefix, "appRoot")) if entry.prefix else 1
@@ -183,10 +165,10 @@ def _application(
         )  # fmt: skip
 
 
-def _base_directory(rel: str, located: Located, entry: AppEntry) -> Iterator[Finding]:
+def _base_directory(rel: str, located: Located, entry: Application) -> Iterator[Finding]:
     path = (*entry.prefix, "frontend", "artifacts", "baseDirectory")
     value = _get(located.data, path)
-    if value is not None and _normal(str(value)) == ".next":
+    if value is not None and normalize_root(str(value)) == ".next":
         return
     shown = f"is {value}" if value is not None else "is not set"
     yield Finding(
@@ -218,7 +200,7 @@ def _public_secrets(ctx: CheckContext, amplify: Amplify) -> Iterator[Finding]:
         path = ("frontend", "amplify", "environment", name)
         if exposed_secret(name, required):
             yield _public_finding(file, ctx.config.line(path), name, required)
-        if name == APP_ROOT_VARIABLE and _normal(value) != _normal(amplify.app_root):
+        if name == APP_ROOT_VARIABLE and normalize_root(value) != normalize_root(amplify.app_root):
             yield Finding(
                 file, ctx.config.line(path), RULE,
                 f"{APP_ROOT_VARIABLE} is {value} but app_root is {amplify.app_root}",
@@ -228,7 +210,7 @@ def _public_secrets(ctx: CheckContext, amplify: Amplify) -> Iterator[Finding]:
 
 
 def _spec_variables(
-    ctx: CheckContext, rel: str, located: Located, entries: list[AppEntry]
+    ctx: CheckContext, rel: str, located: Located, entries: tuple[Application, ...]
 ) -> Iterator[Finding]:
     model = ctx.config.model if ctx.config else None
     required = set(model.secrets.required) if model and model.secrets else set()

@@ -392,11 +392,25 @@ def require_parameter(aws: AwsContext, name: str, *, seed: bool) -> bool:
     if not absent:
         return False
     if not seed:
-        raise BadInput(
-            f"{name} is not in SSM Parameter Store; add it: {put_parameter_command(name)}"
-        )
+        raise BadInput(_not_in_ssm(name))
     _put_placeholder(ssm, name)
     return True
+
+
+def read_parameter(aws: AwsContext, name: str, *, backoff: Backoff = BACKOFF) -> str:
+    """One named parameter's decrypted value, registered as a secret; else BadInput with the
+    command that adds it."""
+    try:
+        found, _ = read_named(aws.client("ssm"), [name], decrypt=True, backoff=backoff)
+    except ClientError as exc:
+        raise SecretsUnavailable(f"ssm GetParameters {name}: {exc}") from exc
+    if not found:
+        raise BadInput(_not_in_ssm(name))
+    return str(found[0].get("Value", ""))
+
+
+def _not_in_ssm(name: str) -> str:
+    return f"{name} is not in SSM Parameter Store; add it: {put_parameter_command(name)}"
 
 
 def _put_placeholder(ssm: Any, name: str) -> None:

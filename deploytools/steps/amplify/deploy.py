@@ -1,0 +1,142 @@
+"""One Amplify deploy: the app and branch reconciled, a RELEASE job started and followed, and
+the result recorded. The repository access token comes from the caller's reader (the secrets
+step's), so this step reads no parameter itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploytools.aws import AwsContext
+from deploytools.config import EnvConfig
+from deploytools.config.model import Amplify
+from deploytools.errors import BadInput, DeployError
+from deploytools.output import Reporter, StepRecord, register_secret
+from deploytools.steps.amplify.desired import amplify_config, desired_app
+from deploytools.steps.amplify.job import (
+    POLLING,
+    JobWatch,
+    Polling,
+    start_release,
+    wait,
+    wait_for_running,
+)
+from deploytools.steps.amplify.reconcile import PLATFORM, ensure_app, ensure_branch
+
+AccessTokenReader = Callable[[str], str]
+"""An SSM parameter's decrypted value by name, or BadInput saying how to add the parameter."""
+
+
+class AccessTokenMissing(BadInput):
+    """The SSM parameter named by access_token_parameter does not exist."""
+
+
+class AccessTokenUnreadable(DeployError):
+    """The config names an access token parameter, but the step was given no reader for it."""
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """How the job is waited for, and how the repository access token is read."""
+
+    polling: Polling = POLLING
+    access_token: AccessTokenReader | None = None
+
+
+@dataclass(frozen=True)
+class AmplifyResult:
+    app_id: str
+    app_name: str
+    branch: str
+    job_id: str
+    status: str
+    default_domain: str
+    url: str
+    platform_fixed: bool
+    created: bool
+    changes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "app_id": self.app_id,
+            "app": self.app_name,
+            "branch": self.branch,
+            "job_id": self.job_id,
+            "status": self.status,
+            "default_domain": self.default_domain,
+            "url": self.url,
+            "platform_fixed": self.platform_fixed,
+            "created": self.created,
+            "changes": list(self.changes),
+        }
+
+
+def _access_token(amplify: Amplify, reader: AccessTokenReader | None) -> str | None:
+    name = amplify.access_token_parameter
+    if not name:
+        return None
+    if reader is None:
+        raise AccessTokenUnreadable(
+            f"frontend.amplify.access_token_parameter {name}: this Amplify deploy was given "
+            "no reader for it (DeployOptions.access_token)"
+        )
+    try:
+        value = reader(name)
+    except BadInput as exc:
+        raise AccessTokenMissing(f"frontend.amplify.access_token_parameter {exc}") from exc
+    register_secret(value)  # whichever reader was given: the value never reaches output
+    return value
+
+
+def deploy_amplify(
+    aws: AwsContext,
+    env: EnvConfig,
+    *,
+    root: Path,
+    reporter: Reporter,
+    record: StepRecord,
+    options: DeployOptions = DeployOptions(),
+) -> AmplifyResult:
+    """Create or update the app and branch, start a RELEASE job, and wait for it."""
+    desired = desired_app(env, root=root)
+    token = _access_token(amplify_config(env), options.access_token)
+    client = aws.client("amplify")
+    outcome = ensure_app(
+        client,
+        desired,
+        description=f"managed by deploytools ({env.model.project}, {env.env})",
+        token=token,
+        reporter=reporter,
+        record=record,
+    )
+    app_id = outcome.app["appId"]
+    branch = ensure_branch(client, app_id, desired, record)
+    watch = JobWatch(client, app_id, desired.branch, reporter, options.polling)
+    wait_for_running(watch)
+    job_id = start_release(
+        watch, reason=f"deploytools deploy --env {env.env}", repository=desired.repository
+    )
+    record.change(f"started RELEASE job {job_id}")
+    status = wait(watch, job_id, raise_on_failure=True)
+    domain = str(outcome.app.get("defaultDomain", ""))
+    url = f"https://{branch.get('displayName') or desired.branch}.{domain}" if domain else ""
+    platform_fixed = outcome.diff.platform_fix
+    result = AmplifyResult(
+        app_id=app_id,
+        app_name=desired.name,
+        branch=desired.branch,
+        job_id=job_id,
+        status=status,
+        default_domain=domain,
+        url=url,
+        platform_fixed=platform_fixed,
+        created=outcome.created,
+        changes=tuple(record.changed),
+    )
+    record.detail["amplify"] = result.as_dict()
+    record.summary = f"{desired.name} job {job_id} {status}" + (
+        f" (platform fixed to {PLATFORM})" if platform_fixed else ""
+    )
+    return result
