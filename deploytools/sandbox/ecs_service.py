@@ -269,7 +269,8 @@ class Scheduler:
             gave_up = enabled and deployment.failed_tasks >= failure_threshold(deployment.desired)
             paused = time.monotonic() - deployment.last_failure < RETRY_PAUSE
             missing = 0
-            if deployment.rollout != "FAILED" and not gave_up and not paused:
+            current = deployment in service.deployments  # not replaced since the tick began
+            if current and deployment.rollout != "FAILED" and not gave_up and not paused:
                 missing = deployment.desired - len(alive)
                 if enabled:  # no more launches than the breaker lets fail
                     threshold = failure_threshold(deployment.desired)
