@@ -104,8 +104,10 @@ def forward(session: requests.Session, base_url: str, request: Request) -> Answe
 def _handler_class(handle: Handle, on_error: OnError) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes; with Nagle on, each answer waits for the
-        # client's delayed ACK (~40 ms).
+        # Headers and body leave in one segment: split small writes meet delayed ACKs
+        # (~40 ms each), and Go's SDK (Terraform) then sometimes retries a POST that
+        # already succeeded.
+        wbufsize = 1 << 16
         disable_nagle_algorithm = True
 
         def _any(self) -> None:
@@ -123,6 +125,7 @@ def _handler_class(handle: Handle, on_error: OnError) -> type[BaseHTTPRequestHan
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(answer.body)
+            self.wfile.flush()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
 
