@@ -2,9 +2,11 @@
 
 Both tools update the same service through the same endpoint: moto's server behind the
 sandbox's ECS emulator (deploytools/sandbox/emulators/ecs.py), whose deployments reach
-COMPLETED (plain moto's never do, so `ecs deploy` would wait until its timeout there) or,
-for an image reference containing `sandbox-fail`, fail and are rolled back by the circuit
-breaker. A counting loopback proxy in front of the emulator counts every AWS API call.
+COMPLETED (plain moto's never do, so `ecs deploy` would wait until its timeout there) once
+their tasks have run for the settle time, or, for an image that was never pushed, fail and
+are rolled back by the circuit breaker. The tasks run on a stand-in for the Docker engine
+(`_BenchEngine`): the bench measures the pollers, not the workloads. A counting loopback
+proxy in front of the emulator counts every AWS API call.
 
 Scenario 1, a good image: API calls per operation, total, and wall time of each tool.
 Scenario 2, a bad image on a service with circuit breaker + rollback: each tool's exit
@@ -218,6 +220,29 @@ def refresh_once(args: argparse.Namespace) -> int:
 # --- the bench -----------------------------------------------------------------------------
 
 
+class _BenchEngine:
+    """Containers that keep running, except those of never-pushed images, which cannot be
+    pulled."""
+
+    def start(self, spec: Any) -> str:
+        from deploytools.sandbox.containers import PullFailed
+
+        if ":never-pushed" in spec.image:
+            raise PullFailed(f"failed to resolve ref {spec.image}: not found")
+        return spec.image  # type: ignore[no-any-return]
+
+    def state(self, container_id: str) -> Any:
+        from deploytools.sandbox.containers import ContainerState
+
+        return ContainerState(True)
+
+    def exec(self, container_id: str, command: Any, timeout: float) -> int | None:
+        return 0
+
+    def remove(self, container_id: str) -> None:
+        pass
+
+
 @contextmanager
 def sandbox(settle_seconds: float) -> Iterator[tuple[Any, Counting]]:
     from moto.server import ThreadedMotoServer
@@ -229,7 +254,9 @@ def sandbox(settle_seconds: float) -> Iterator[tuple[Any, Counting]]:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
-    ecs = emulator.serve(f"http://{host}:{port}", settle_seconds=settle_seconds)
+    ecs = emulator.serve(
+        f"http://{host}:{port}", workloads=_BenchEngine(), stability_seconds=settle_seconds
+    )
     proxy = Counting(ecs.url)
     try:
         yield ecs, proxy
@@ -348,12 +375,12 @@ def bench(args: argparse.Namespace) -> int:
         print("\n## scenario 2: a bad image, circuit breaker with rollback")
         failures = [
             run_tool(
-                "deploytools", ours_command(image("sandbox-fail-1"), proxy.url, args), proxy, env
+                "deploytools", ours_command(image("never-pushed-1"), proxy.url, args), proxy, env
             )
         ]
         after = [live_revision(ecs)]
         if ecs_deploy is not None:
-            command = ecs_deploy_args(ecs_deploy, image("sandbox-fail-2"), args)
+            command = ecs_deploy_args(ecs_deploy, image("never-pushed-2"), args)
             failures.append(run_tool("ecs-deploy", command, proxy, env))
             after.append(live_revision(ecs))
         for run, (revision, status) in zip(failures, after, strict=True):
@@ -367,7 +394,7 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def image(tag: str) -> str:
-    if tag.startswith("sandbox-fail"):
+    if tag.startswith("never-pushed"):
         return f"bench/api:{tag}"
     return f"bench/api@sha256:{tag * 64}"
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from deploytools.cli import main
+from deploytools.sandbox import containers
 
 
 @pytest.fixture
@@ -54,3 +56,25 @@ def test_sandbox_flag_without_sandbox_is_bad_input(
     assert "the sandbox is not running; start it with: deploytools sandbox up" in (
         capsys.readouterr().err
     )
+
+
+def test_down_removes_every_workload_container_of_the_sandbox(
+    sandbox_dir: Path, docker_engine: Any, busybox_image: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = containers.sandbox_id(sandbox_dir)
+    label = f"{containers.SANDBOX_LABEL}={sandbox}"
+    # What a sandbox that died leaves behind: a task container still running.
+    docker_engine.containers.run(
+        busybox_image,
+        ["sleep", "300"],
+        labels={containers.SANDBOX_LABEL: sandbox},
+        network_mode="none",
+        detach=True,
+    )
+
+    assert main(["sandbox", "down"]) == 0
+
+    assert capsys.readouterr().out == (
+        "sandbox: not running\nsandbox: removed 1 workload container(s)\n"
+    )
+    assert docker_engine.containers.list(all=True, filters={"label": label}) == []

@@ -1,9 +1,11 @@
-"""The sandbox's ECS emulator: moto's server behind it, real boto3 clients in front."""
+"""The sandbox's ECS emulator: moto's server behind it, real boto3 clients in front, its tasks
+on a test double of the Docker engine (what real containers do: test_sandbox_ecs_tasks.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -11,11 +13,16 @@ import pytest
 
 from deploytools.sandbox import emulators
 from deploytools.sandbox.emulators import ecs as emulator
+from tests.support.fake_engine import FakeEngine
+
+CRASHES = "registry/app:crashes"
+NEVER_PUSHED = "registry/app:never-pushed"
 
 
 @pytest.fixture
 def proxy(moto_endpoint: str) -> Iterator[emulator.Running]:
-    running = emulator.serve(moto_endpoint, settle_seconds=300, settle_polls=2)
+    engine = FakeEngine(missing=[NEVER_PUSHED], exits={CRASHES: 1})
+    running = emulator.serve(moto_endpoint, workloads=engine, stability_seconds=0.5)
     try:
         yield running
     finally:
@@ -62,9 +69,18 @@ def describe(ecs: Any) -> dict[str, Any]:
     return service
 
 
+def wait(ecs: Any, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    for _ in range(200):
+        service = describe(ecs)
+        if done(service):
+            return service
+        time.sleep(0.05)
+    raise AssertionError(f"the service did not get there: {describe(ecs)}")
+
+
 def settle(ecs: Any) -> dict[str, Any]:
-    describe(ecs)
-    return describe(ecs)
+    """The service once its primary deployment is no longer IN_PROGRESS."""
+    return wait(ecs, lambda s: s["deployments"][0]["rolloutState"] != "IN_PROGRESS")
 
 
 def test_a_new_service_settles_with_its_tasks_running(ecs: Any) -> None:
@@ -75,9 +91,9 @@ def test_a_new_service_settles_with_its_tasks_running(ecs: Any) -> None:
     assert [(d["status"], d["rolloutState"]) for d in starting["deployments"]] == [
         ("PRIMARY", "IN_PROGRESS")
     ]
-    assert starting["runningCount"] == 0
+    assert starting["deployments"][0]["failedTasks"] == 0
 
-    settled = describe(ecs)
+    settled = settle(ecs)
     (only,) = settled["deployments"]
     assert only["rolloutState"] == "COMPLETED"
     assert (only["runningCount"], settled["runningCount"], settled["pendingCount"]) == (2, 2, 0)
@@ -118,10 +134,10 @@ def test_the_circuit_breaker_rolls_a_failing_deployment_back(ecs: Any, moto_ecs:
     first = register(ecs)
     create(ecs, first, breaker={"enable": True, "rollback": True})
     before = settle(ecs)["deployments"][0]
-    failing = register(ecs, "app:2", DEPLOYTOOLS_SANDBOX_FAIL="1")
+    failing = register(ecs, CRASHES)
     ours = ecs.update_service(cluster="c", service="web", taskDefinition=failing)["service"]
 
-    after = settle(ecs)
+    after = wait(ecs, lambda s: "rolling back" in s["events"][0]["message"])
 
     assert [(d["id"], d["status"], d["taskDefinition"]) for d in after["deployments"]] == [
         (before["id"], "PRIMARY", first)
@@ -138,9 +154,7 @@ def test_the_circuit_breaker_rolls_a_failing_deployment_back(ecs: Any, moto_ecs:
     stopped = ecs.list_tasks(cluster="c", serviceName="web", desiredStatus="STOPPED")["taskArns"]
     tasks = ecs.describe_tasks(cluster="c", tasks=stopped)["tasks"]
     assert len(tasks) == 3  # the breaker's threshold for 2 desired tasks
-    assert {t["stoppedReason"] for t in tasks} == {
-        "Essential container in task exited (DEPLOYTOOLS_SANDBOX_FAIL=1)"
-    }
+    assert {t["stoppedReason"] for t in tasks} == {"Essential container in task exited"}
     assert {t["taskDefinitionArn"] for t in tasks} == {failing}
     assert tasks[0]["containers"][0]["exitCode"] == 1
     # The trap: by the waiter's test this service is stable.
@@ -153,7 +167,7 @@ def test_a_breaker_without_rollback_leaves_the_rollout_failed(ecs: Any) -> None:
     first = register(ecs)
     create(ecs, first, breaker={"enable": True, "rollback": False})
     settle(ecs)
-    failing = register(ecs, "registry/app:sandbox-fail")
+    failing = register(ecs, NEVER_PUSHED)
     ecs.update_service(cluster="c", service="web", taskDefinition=failing)
 
     after = settle(ecs)
@@ -172,15 +186,12 @@ def test_without_a_breaker_the_deployment_keeps_failing_tasks(ecs: Any) -> None:
     first = register(ecs)
     create(ecs, first)
     settle(ecs)
-    ecs.update_service(
-        cluster="c", service="web", taskDefinition=register(ecs, DEPLOYTOOLS_SANDBOX_FAIL="1")
-    )
+    ecs.update_service(cluster="c", service="web", taskDefinition=register(ecs, CRASHES))
 
-    counts = [settle(ecs)["deployments"][0]["failedTasks"]]
-    counts.append(describe(ecs)["deployments"][0]["failedTasks"])
+    failing = wait(ecs, lambda s: s["deployments"][0]["failedTasks"] >= 4)
 
-    assert counts == [1, 2]
-    assert describe(ecs)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    # Replaced for ever: well past the breaker's threshold of 3, still in progress.
+    assert failing["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
 
 def test_force_new_deployment_and_desired_count(ecs: Any) -> None:
@@ -189,7 +200,7 @@ def test_force_new_deployment_and_desired_count(ecs: Any) -> None:
     old_id = settle(ecs)["deployments"][0]["id"]
 
     ecs.update_service(cluster="c", service="web", desiredCount=3)
-    scaled = describe(ecs)
+    scaled = wait(ecs, lambda s: s["runningCount"] == 3)
     assert (scaled["deployments"][0]["id"], scaled["runningCount"]) == (old_id, 3)
 
     forced = ecs.update_service(cluster="c", service="web", forceNewDeployment=True)["service"]
@@ -220,7 +231,7 @@ def test_services_created_before_the_emulator_are_taken_as_settled(
 ) -> None:
     first = register(moto_ecs)
     create(moto_ecs, first)
-    running = emulator.serve(moto_endpoint, settle_seconds=300, settle_polls=1)
+    running = emulator.serve(moto_endpoint, workloads=FakeEngine())
     try:
         ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=running.url)
         adopted = describe(ecs)

@@ -1,14 +1,15 @@
 """ECS target against moto's server behind the sandbox's ECS emulator (deployments that end).
 
-The emulator settles a deployment on its second DescribeServices here (settle_polls=2), so
-every wait is a few polls of a few milliseconds; failures are triggered the sandbox's way
-(an image reference containing `sandbox-fail`, or DEPLOYTOOLS_SANDBOX_FAIL=1).
+The emulator's tasks run on a test double of the Docker engine (tests.support.fake_engine):
+a task without a health check is healthy at once, an image the double calls never pushed
+cannot be pulled, one it calls crashing exits 1.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,19 +25,25 @@ from deploytools.steps.targets._wait import Polling
 from deploytools.steps.targets.base import RolledBack, TargetFailed
 from deploytools.steps.targets.ecs import Refresher, ServiceNotFound
 from deploytools.steps.targets.ecs_taskdef import ContainerNotFound
+from tests.support.fake_engine import FakeEngine
 
 FAST = Polling(first=0.01, factor=1.5, cap=0.05)
 ACCOUNT = "123456789012"
 SECRET_ARN = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/shop/dev/API_KEY"
 NEW_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop-api@sha256:{'b' * 64}"
-BAD_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop-api:sandbox-fail"
+BAD_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop-api@sha256:{'0' * 64}"  # never pushed
+CRASHING_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop-api@sha256:{'e' * 64}"
 CIRCUIT_BREAKER_ROLLBACK = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
 CIRCUIT_BREAKER_ONLY = {"deploymentCircuitBreaker": {"enable": True, "rollback": False}}
 
 
 @pytest.fixture
 def ecs_sandbox(moto_endpoint: str) -> Iterator[Running]:
-    running = serve(moto_endpoint, settle_seconds=300, settle_polls=2)
+    # The ECS agent reads the task's secrets before it starts a container.
+    ssm = AwsContext(region="us-east-1", endpoints={"ssm": moto_endpoint}).client("ssm")
+    ssm.put_parameter(Name="/shop/dev/API_KEY", Value="from-ssm", Type="SecureString")
+    engine = FakeEngine(missing=[BAD_IMAGE], exits={CRASHING_IMAGE: 1})
+    running = serve(moto_endpoint, workloads=engine, stability_seconds=0)
     try:
         yield running
     finally:
@@ -91,8 +98,10 @@ def make_service(
         desiredCount=desired,
         deploymentConfiguration={"maximumPercent": 200, **(breaker or {})},
     )
-    for _ in range(2):  # the emulator completes the first deployment on its 2nd describe
-        ecs.describe_services(cluster="shop", services=["shop-dev-api"])
+    for _ in range(100):  # the emulator's scheduler starts the tasks in its own thread
+        if primary(ecs)["rolloutState"] == "COMPLETED":
+            break
+        time.sleep(0.05)
     return arn
 
 
@@ -222,9 +231,7 @@ def test_a_deployment_the_circuit_breaker_rolled_back_is_a_failure_not_a_success
     record = StepRecord("api")
 
     with pytest.raises(RolledBack) as raised:
-        refresher(aws, out, environment={"DEPLOYTOOLS_SANDBOX_FAIL": "1"}).refresh(
-            NEW_IMAGE, record
-        )
+        refresher(aws, out).refresh(CRASHING_IMAGE, record)
 
     message = str(raised.value)
     assert "disappeared from the service: rolled back by the circuit breaker to shop-dev-api:1" in (
@@ -255,9 +262,10 @@ def test_without_a_circuit_breaker_failed_tasks_end_the_wait(
     with pytest.raises(RolledBack) as raised:
         refresher(aws, out).refresh(BAD_IMAGE, StepRecord("api"))
 
-    assert "3 tasks failed to start (the service has no circuit breaker" in str(raised.value)
+    # All 4 tasks start and fail at once; deploytools stops at 3 or more.
+    assert "4 tasks failed to start (the service has no circuit breaker" in str(raised.value)
     assert primary(ecs)["taskDefinition"] == before
-    assert "last stop: CannotPullContainerError" in out.getvalue()
+    assert "stopped task: 4 tasks: CannotPullContainerError" in str(raised.value)
 
 
 class FakeClock:
@@ -274,7 +282,7 @@ class FakeClock:
 def test_a_timeout_fails_and_a_rollback_that_also_times_out_is_not_reported_as_restored(
     moto_endpoint: str, out: io.StringIO
 ) -> None:
-    never = serve(moto_endpoint, settle_seconds=3600, settle_polls=None)
+    never = serve(moto_endpoint, workloads=FakeEngine(), stability_seconds=3600)
     try:
         aws = AwsContext(region="us-east-1", endpoints={"ecs": never.url})
         ecs = aws.client("ecs")

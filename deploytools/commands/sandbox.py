@@ -11,7 +11,7 @@ import time
 from deploytools import proc
 from deploytools.commands import App
 from deploytools.errors import DeployError
-from deploytools.sandbox import state
+from deploytools.sandbox import containers, state
 
 NAME = "sandbox"
 HELP = "start, stop or show the embedded AWS sandbox (moto, emulators, a local registry)"
@@ -65,6 +65,10 @@ def _down(app: App) -> int:
         while state.read() is not None and time.monotonic() < deadline:
             time.sleep(0.2)
         app.reporter.line(f"sandbox: stopped (pid {running.pid})")
+    # Also after a sandbox that died: its workload containers carry its id.
+    removed = containers.remove_labelled_everywhere()
+    if removed:
+        app.reporter.line(f"sandbox: removed {removed} workload container(s)")
     if app.args.json:
         app.reporter.document({"running": False})
     return 0

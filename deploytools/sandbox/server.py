@@ -12,7 +12,7 @@ import threading
 
 from moto.server import ThreadedMotoServer
 
-from deploytools.sandbox import emulators, registry, state
+from deploytools.sandbox import containers, emulators, registry, state
 from deploytools.sandbox.ports import free_port
 
 # The services deploytools calls; all go to moto unless an emulator takes them over.
@@ -30,16 +30,16 @@ def serve(port: int) -> None:
     endpoints = dict.fromkeys(SERVICES, moto_url)
     running: list[emulators.Emulator] = []
     missing: dict[str, str] = {}
-    context = emulators.EmulatorContext(moto_url=moto_url, host=host)
-    for module in emulators.modules():
-        emulator = module.start(context)
-        running.append(emulator)
-        endpoints.update(emulator.services)
     registry_address, registry_missing, stop_registry = registry.ensure(
         state.state_dir() / "registry"
     )
     if registry_missing:
         missing["registry"] = registry_missing
+    context = emulators.EmulatorContext(moto_url=moto_url, host=host, registry=registry_address)
+    for module in emulators.modules():
+        emulator = module.start(context)
+        running.append(emulator)
+        endpoints.update(emulator.services)
     log = str(state.state_dir() / "sandbox.log")
     state.write(state.SandboxState(os.getpid(), endpoints, registry_address, missing, log))
     stop = threading.Event()
@@ -48,6 +48,7 @@ def serve(port: int) -> None:
     stop.wait()
     for emulator in running:
         emulator.stop()
+    containers.remove_labelled_everywhere()
     stop_registry()
     moto.stop()
     state.clear()

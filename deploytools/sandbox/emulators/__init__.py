@@ -17,6 +17,7 @@ from types import ModuleType
 class EmulatorContext:
     moto_url: str
     host: str = "127.0.0.1"
+    registry: str | None = None  # host:port of the registry standing in for ECR's data plane
 
 
 @dataclass

@@ -57,11 +57,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from deploytools.sandbox import loopback_http
 from deploytools.sandbox.emulators import Emulator, EmulatorContext
+from deploytools.sandbox.loopback_http import Answer, Request
 
 FAIL_VARIABLE = "DEPLOYTOOLS_SANDBOX_FAIL_JOB"
 JOB_STEPS = ("BUILD", "DEPLOY", "VERIFY")
@@ -551,54 +552,38 @@ def dispatch(
     raise ApiError(404, "NotFoundException", f"no Amplify operation for {method} {parts.path}")
 
 
-def make_handler(state: AmplifyState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "deploytools-amplify-emulator"
-        # Headers and body leave in one segment: split small writes meet delayed ACKs, and
-        # Go's SDK (Terraform) then sometimes retries a POST that already succeeded.
-        wbufsize = 1 << 16
-        disable_nagle_algorithm = True
+def make_handle(state: AmplifyState) -> loopback_http.Handle:
+    def handle(request: Request) -> Answer:
+        try:
+            body = json.loads(request.body) if request.body.strip() else {}
+            if not isinstance(body, dict):
+                raise bad_request("the request body must be a JSON object")
+            operation, result = dispatch(state, request.method, request.path, body)
+        except json.JSONDecodeError:
+            return _error(ApiError(400, "BadRequestException", "the body is not valid JSON"))
+        except ApiError as exc:
+            return _error(exc)
+        if operation == "log_text":
+            return _send(200, str(result).encode(), "text/plain; charset=utf-8")
+        return _send(200, json.dumps(result).encode(), "application/json")
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # the sandbox log would otherwise fill with one line per poll
+    return handle
 
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw.strip() else {}
-                if not isinstance(body, dict):
-                    raise bad_request("the request body must be a JSON object")
-                operation, result = dispatch(state, self.command, self.path, body)
-            except json.JSONDecodeError:
-                self._error(ApiError(400, "BadRequestException", "the body is not valid JSON"))
-                return
-            except ApiError as exc:
-                self._error(exc)
-                return
-            if operation == "log_text":
-                self._send(200, str(result).encode(), "text/plain; charset=utf-8")
-            else:
-                self._send(200, json.dumps(result).encode(), "application/json")
 
-        def _error(self, exc: ApiError) -> None:
-            payload = json.dumps({"message": exc.message}).encode()
-            self._send(exc.status, payload, "application/json", error=exc.code)
+def _error(exc: ApiError) -> Answer:
+    payload = json.dumps({"message": exc.message}).encode()
+    return _send(exc.status, payload, "application/json", error=exc.code)
 
-        def _send(self, status: int, payload: bytes, kind: str, error: str | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("x-amzn-RequestId", secrets.token_hex(16))
-            if error:
-                self.send_header("x-amzn-ErrorType", f"{error}:")
-            self.end_headers()
-            self.wfile.write(payload)
 
-        do_GET = do_POST = do_DELETE = do_PUT = _handle
+def _internal_error(exc: Exception) -> Answer:
+    return _error(ApiError(500, "InternalFailure", f"sandbox Amplify emulator: {exc}"))
 
-    return Handler
+
+def _send(status: int, payload: bytes, kind: str, error: str | None = None) -> Answer:
+    headers = {"Content-Type": kind, "x-amzn-RequestId": secrets.token_hex(16)}
+    if error:
+        headers["x-amzn-ErrorType"] = f"{error}:"
+    return Answer(status, headers, payload)
 
 
 @dataclass
@@ -607,13 +592,7 @@ class AmplifyEmulator:
 
     url: str
     state: AmplifyState
-    server: ThreadingHTTPServer
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+    stop: Callable[[], None]
 
 
 def serve(
@@ -634,13 +613,11 @@ def serve(
         fail_step=fail_step,
         page_size=page_size,
     )
-    server = ThreadingHTTPServer((host, port), make_handler(state))
-    server.daemon_threads = True
-    url = f"http://{host}:{server.server_address[1]}"
-    state.base_url = url
-    thread = threading.Thread(target=server.serve_forever, name="amplify-emulator", daemon=True)
-    thread.start()
-    return AmplifyEmulator(url=url, state=state, server=server, thread=thread)
+    served = loopback_http.serve(
+        make_handle(state), _internal_error, name="amplify-emulator", host=host, port=port
+    )
+    state.base_url = served.url
+    return AmplifyEmulator(url=served.url, state=state, stop=served.stop)
 
 
 def start(ctx: EmulatorContext) -> Emulator:

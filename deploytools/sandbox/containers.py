@@ -1,0 +1,224 @@
+"""Workload containers: the ECS tasks and EKS pods of the sandbox, run by the local Docker engine.
+
+A workload runs from the registry that stands in for ECR, by the reference it was deployed
+with: an ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…`)
+names the same repository in the loopback registry, a loopback reference is used as it is, and
+an image the engine already holds locally runs without a pull (nothing else can be pulled).
+Containers get `--network none` (their own loopback only), so health checks and probes run
+inside them through `docker exec`. Each carries the label `deploytools.sandbox=<sandbox id>`;
+`remove_all` (and so `deploytools sandbox down`) removes every container with it.
+
+Environment values (secrets included) go to the engine only; nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SANDBOX_LABEL = "deploytools.sandbox"
+WORKLOAD_LABEL = "deploytools.workload"  # e.g. "ecs:<service>" or "eks:<cluster>/<ns>/<name>"
+LOOPBACK_HOSTS = ("127.", "localhost")
+
+
+def sandbox_id(folder: Path | None = None) -> str:
+    """A stable id for the sandbox whose state lives in `folder` (default: the current one),
+    so that `sandbox down` finds the containers even after the sandbox process died."""
+    if folder is None:
+        from deploytools.sandbox import state
+
+        folder = state.state_dir()
+    return hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+
+
+def registry_ref(image: str, registry: str | None) -> str | None:
+    """Where the sandbox pulls `image` from; None when it names a registry out of reach."""
+    host, sep, rest = image.partition("/")
+    if sep and ".dkr.ecr." in host and host.endswith(".amazonaws.com"):
+        return f"{registry}/{rest}" if registry else None
+    if sep and host.startswith(LOOPBACK_HOSTS):
+        return image
+    return None
+
+
+class PullFailed(Exception):
+    """The image could not be pulled; the message says why, as containerd words it."""
+
+
+class StartFailed(Exception):
+    """The engine could not start the container (e.g. its executable does not exist)."""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    image: str
+    name: str  # a readable part of the container's name
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: Sequence[str] | None = None
+    entrypoint: Sequence[str] | None = None
+    workdir: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    running: bool
+    exit_code: int | None = None
+    error: str = ""
+
+
+class DockerWorkloads:
+    """Start, watch, probe and remove the sandbox's workload containers."""
+
+    def __init__(self, client: Any, registry: str | None, sandbox: str) -> None:
+        self.client = client
+        self.registry = registry
+        self.sandbox = sandbox
+        self._pull_lock = threading.Lock()
+
+    def start(self, spec: ContainerSpec) -> str:
+        """The new container's id; raises PullFailed or StartFailed."""
+        import docker
+
+        ref = self._image(spec.image)
+        name = f"dt-{self.sandbox}-{_slug(spec.name)}-{uuid.uuid4().hex[:6]}"
+        labels = {**spec.labels, SANDBOX_LABEL: self.sandbox}
+        try:
+            container = self.client.containers.create(
+                ref,
+                command=list(spec.command) if spec.command else None,
+                entrypoint=list(spec.entrypoint) if spec.entrypoint else None,
+                environment=dict(spec.env),
+                working_dir=spec.workdir or None,
+                labels=labels,
+                name=name,
+                network_mode="none",
+            )
+        except docker.errors.APIError as exc:
+            raise StartFailed(_explain(exc)) from exc
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            container.remove(force=True)
+            raise StartFailed(_explain(exc)) from exc
+        return str(container.id)
+
+    def state(self, container_id: str) -> ContainerState:
+        import docker
+
+        try:
+            attrs = self.client.api.inspect_container(container_id)["State"]
+        except docker.errors.NotFound:
+            return ContainerState(False, None, "the container is gone")
+        if attrs.get("Running"):
+            return ContainerState(True)
+        return ContainerState(False, int(attrs.get("ExitCode", 0)), str(attrs.get("Error") or ""))
+
+    def restart(self, container_id: str) -> None:
+        self.client.api.start(container_id)
+
+    def exec(self, container_id: str, command: Sequence[str], timeout: float) -> int | None:
+        """The exit code of `command` run inside the container; None if it outlasts timeout
+        or cannot run there."""
+        import docker
+
+        try:
+            run = self.client.api.exec_create(container_id, list(command))
+        except docker.errors.APIError:
+            return None
+        done = threading.Event()
+
+        def execute() -> None:
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.api.exec_start(run["Id"])
+            done.set()
+
+        threading.Thread(target=execute, daemon=True, name="probe").start()
+        if not done.wait(timeout):
+            return None
+        code = self.client.api.exec_inspect(run["Id"]).get("ExitCode")
+        return None if code is None else int(code)
+
+    def http_get(self, container_id: str, port: int, path: str, timeout: float) -> bool:
+        """An HTTP GET to the container's own loopback, run inside it (busybox wget or
+        Python, whichever the image has): True on a 2xx/3xx answer."""
+        url = f"http://127.0.0.1:{port}{path or '/'}"
+        wget = ["wget", "-q", "-T", str(max(1, int(timeout))), "-O", "/dev/null", url]
+        if self.exec(container_id, wget, timeout + 1) == 0:
+            return True
+        script = f"import urllib.request as u; u.urlopen({url!r}, timeout={timeout})"
+        for python in ("python3", "python"):
+            if self.exec(container_id, [python, "-c", script], timeout + 1) == 0:
+                return True
+        return False
+
+    def remove(self, container_id: str) -> None:
+        import docker
+
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.api.remove_container(container_id, force=True)
+
+    def remove_all(self) -> int:
+        return remove_labelled(self.client, self.sandbox)
+
+    def _image(self, image: str) -> str:
+        import docker
+
+        ref = registry_ref(image, self.registry)
+        if ref is None:
+            try:
+                self.client.images.get(image)
+            except docker.errors.ImageNotFound as exc:
+                raise PullFailed(f"failed to resolve ref {image}: not found") from exc
+            return image
+        with self._pull_lock:
+            try:
+                self.client.api.pull(ref)
+            except docker.errors.APIError as exc:
+                raise PullFailed(f"failed to resolve ref {image}: not found") from exc
+        return ref
+
+
+def connect(registry: str | None, sandbox: str | None = None) -> DockerWorkloads | str:
+    """Workloads on the engine at $DOCKER_HOST, or why there is none (one line)."""
+    try:
+        import docker
+    except ImportError:
+        return "no Docker SDK: pip install docker"
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:  # the SDK raises several kinds for an engine that is not there
+        return f"no Docker engine ({type(exc).__name__}): start one and set DOCKER_HOST"
+    return DockerWorkloads(client, registry, sandbox or sandbox_id())
+
+
+def remove_labelled(client: Any, sandbox: str) -> int:
+    """Remove every container of the sandbox `sandbox`; how many there were."""
+    found = client.containers.list(all=True, filters={"label": f"{SANDBOX_LABEL}={sandbox}"})
+    for container in found:
+        container.remove(force=True)
+    return len(found)
+
+
+def _slug(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+    return cleaned.strip("-.")[:40] or "workload"
+
+
+def _explain(exc: Any) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc)
+
+
+def remove_labelled_everywhere(sandbox: str | None = None) -> int:
+    """Remove the containers of this sandbox (default: the current one) if an engine answers;
+    how many there were."""
+    workloads = connect(None, sandbox)
+    return 0 if isinstance(workloads, str) else workloads.remove_all()
