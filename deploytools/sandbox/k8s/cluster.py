@@ -1,12 +1,22 @@
-"""The state of one emulated cluster: stored objects and a simulated Deployment controller.
+"""The state of one emulated cluster: stored objects, a Deployment controller and its pods.
 
 A Deployment's template change bumps `metadata.generation` and the revision annotation
 (`deployment.kubernetes.io/revision`), makes (or reuses) the ReplicaSet for that template and
-starts a rollout. The controller "observes" the change after a fifth of `rollout_seconds` and
-finishes it after `rollout_seconds`: all replicas updated and available, or, when the template
-is marked to fail, a Progressing condition with reason ProgressDeadlineExceeded and the old
-ReplicaSet still serving. A template fails when a container image contains `sandbox-fail` or a
-container sets the env var DEPLOYTOOLS_SANDBOX_FAIL=1.
+starts a rollout. `reconcile()` (called on a timer by the server) is the controller: it scales
+the ReplicaSets as the strategy says (RollingUpdate within maxSurge and maxUnavailable, the
+old ReplicaSets' unavailable pods removed first; or Recreate), and the kubelet
+(deploytools.sandbox.k8s.kubelet) runs each ReplicaSet's pods as containers. The Deployment's
+status (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas) counts
+the pods whose containers are actually ready; the rollout is complete when every replica of
+the new ReplicaSet is available and no old pod is left, and it fails (Progressing=False,
+reason ProgressDeadlineExceeded) when it makes no progress for `progressDeadlineSeconds`
+(default 600), the old ReplicaSet still serving.
+
+Without a container engine (`workloads` is then why there is none) no pod runs: after
+`rollout_seconds` every replica counts as available and the Progressing condition's message
+says `simulated: …`; the pod list is empty. Deleting a Deployment removes its ReplicaSets and
+their pods' containers. The progress deadline counts from the last change of the new
+ReplicaSet's updated or available pods.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import threading
 import time
 import uuid
@@ -22,10 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from deploytools.sandbox.k8s.kubelet import Kubelet, Pod, Workloads
+
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
-FAIL_IMAGE_MARK = "sandbox-fail"
-FAIL_ENV = "DEPLOYTOOLS_SANDBOX_FAIL"
+DEFAULT_PROGRESS_DEADLINE = 600.0
 DEPLOYMENTS = ("apps", "deployments")
 REPLICASETS = ("apps", "replicasets")
 PODS = ("", "pods")
@@ -59,20 +71,36 @@ class ApiError(Exception):
 class Rollout:
     replica_set: str
     started: float
-    failing: bool
-    image: str
-    crash: bool  # fails by crashing (env mark) rather than by a bad image
+    last_progress: float
+    counts: tuple[int, int] = (0, 0)  # the new ReplicaSet's (updated, available) pods
+    done: bool = False
+    failed: bool = False
 
 
 @dataclass
 class Cluster:
     name: str
     rollout_seconds: float = 1.0
+    workloads: Workloads | str = "no container engine was given to the Kubernetes double"
+    probe_scale: float = 1.0  # scales probe periods, delays and back-offs (kubelet.Kubelet)
     clock: Callable[[], float] = time.monotonic
     objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
     rollouts: dict[tuple[str, str], Rollout] = field(default_factory=dict)
+    pods: dict[tuple[str, str], list[Pod]] = field(default_factory=dict)  # (ns, ReplicaSet)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    kubelet: Kubelet | None = field(init=False, default=None)
     _version: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.workloads, str):
+            self.kubelet = Kubelet(
+                self.workloads, self._lookup, scale=self.probe_scale, clock=self.clock
+            )
+
+    @property
+    def simulated(self) -> str | None:
+        """Why no pod runs, or None when they do."""
+        return self.workloads if isinstance(self.workloads, str) else None
 
     # --- generic objects ------------------------------------------------------------------
 
@@ -81,8 +109,6 @@ class Cluster:
             found = self.objects.get((resource, namespace, name))
             if found is None:
                 raise not_found(resource, name)
-            if resource == DEPLOYMENTS:
-                self._observe(found)
             return copy.deepcopy(found)
 
     def find(self, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
@@ -103,9 +129,6 @@ class Cluster:
                     for (res, ns, _), obj in sorted(self.objects.items())
                     if res == resource and ns == namespace
                 ]
-                if resource == DEPLOYMENTS:
-                    for item in items:
-                        self._observe(item)
             wanted = parse_selector(selector)
             return [
                 copy.deepcopy(item)
@@ -149,10 +172,29 @@ class Cluster:
             self.objects[key] = obj
             if resource == DEPLOYMENTS:
                 self._sync(obj, namespace)
-                self._observe(obj)
             return copy.deepcopy(obj)
 
     # --- the Deployment controller --------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """One pass of the Deployment controller and the kubelet over every Deployment."""
+        with self.lock:
+            deployments = [
+                (ns, obj)
+                for (res, ns, _), obj in sorted(self.objects.items())
+                if res == DEPLOYMENTS
+            ]
+            for namespace, deployment in deployments:
+                self._roll(namespace, deployment)
+            self._collect_orphans()
+
+    def shutdown(self) -> None:
+        """Remove every pod's containers."""
+        with self.lock:
+            for pods in self.pods.values():
+                for pod in pods:
+                    self._kubelet_delete(pod)
+            self.pods.clear()
 
     def _sync(self, deployment: dict[str, Any], namespace: str) -> None:
         name = deployment["metadata"]["name"]
@@ -173,14 +215,193 @@ class Cluster:
             current = self._new_replica_set(deployment, namespace, template, digest)
         current["metadata"]["annotations"][REVISION] = revision
         annotations[REVISION] = revision
-        image, crash = _failure_marks(template)
-        self.rollouts[(namespace, name)] = Rollout(
-            replica_set=current["metadata"]["name"],
-            started=self.clock(),
-            failing=bool(image or crash),
-            image=image or crash or "",
-            crash=bool(crash) and not image,
+        now = self.clock()
+        self.rollouts[(namespace, name)] = Rollout(current["metadata"]["name"], now, now)
+
+    def _roll(self, namespace: str, deployment: dict[str, Any]) -> None:
+        meta, spec = deployment["metadata"], deployment["spec"]
+        replicas = int(spec.get("replicas", 1))
+        owned = self._replica_sets(namespace, meta["uid"])
+        revision = meta.get("annotations", {}).get(REVISION)
+        new = next(
+            (rs for rs in owned if rs["metadata"]["annotations"].get(REVISION) == revision), None
         )
+        if new is None:
+            return
+        old = [rs for rs in owned if rs is not new]
+        rollout = self.rollouts.get((namespace, meta["name"]))
+        now = self.clock()
+        if self.kubelet is None:
+            if rollout is None or now - rollout.started >= self.rollout_seconds:
+                new["spec"]["replicas"] = replicas
+                for rs in old:
+                    rs["spec"]["replicas"] = 0
+        else:
+            surge, unavailable = _rolling_limits(spec, replicas)
+            if (spec.get("strategy") or {}).get("type") == "Recreate":
+                for rs in old:
+                    rs["spec"]["replicas"] = 0
+                if not any(self.pods.get((namespace, rs["metadata"]["name"])) for rs in old):
+                    new["spec"]["replicas"] = replicas
+            else:
+                self._scale_rolling(namespace, spec, new, old, replicas, surge, unavailable)
+            workload = f"eks:{self.name}/{namespace}/{meta['name']}"
+            for rs in owned:
+                self._run_pods(namespace, rs, workload)
+        self._status(namespace, deployment, new, old, rollout, now)
+
+    def _scale_rolling(
+        self,
+        namespace: str,
+        spec: dict[str, Any],
+        new: dict[str, Any],
+        old: list[dict[str, Any]],
+        replicas: int,
+        surge: int,
+        unavailable: int,
+    ) -> None:
+        """The RollingUpdate strategy: grow the new ReplicaSet within maxSurge, shrink the old
+        ones (their unavailable pods first) within maxUnavailable."""
+        min_ready = float(spec.get("minReadySeconds", 0))
+        old_total = sum(int(rs["spec"]["replicas"]) for rs in old)
+        wanted = int(new["spec"]["replicas"])
+        if wanted > replicas:
+            wanted = replicas
+        else:
+            wanted = max(wanted, min(replicas, replicas + surge - old_total))
+        new["spec"]["replicas"] = wanted
+        new_available = self._available(namespace, new, min_ready)
+        all_pods = old_total + wanted
+        budget = all_pods - (replicas - unavailable) - (wanted - new_available)
+        if budget <= 0:
+            return
+        for rs in old:  # unavailable old pods go first: removing them costs nothing
+            count = int(rs["spec"]["replicas"])
+            cut = min(budget, count - self._available(namespace, rs, min_ready))
+            rs["spec"]["replicas"] = count - cut
+            budget -= cut
+        available = sum(self._available(namespace, rs, min_ready) for rs in [new, *old])
+        budget = available - (replicas - unavailable)
+        for rs in old:
+            cut = max(0, min(budget, int(rs["spec"]["replicas"])))
+            rs["spec"]["replicas"] = int(rs["spec"]["replicas"]) - cut
+            budget -= cut
+
+    def _run_pods(self, namespace: str, replica_set: dict[str, Any], workload: str) -> None:
+        assert self.kubelet is not None
+        name = replica_set["metadata"]["name"]
+        pods = self.pods.setdefault((namespace, name), [])
+        wanted = int(replica_set["spec"]["replicas"])
+        if len(pods) > wanted:
+            pods.sort(key=lambda pod: pod.ready)  # the unready go first
+            for pod in pods[: len(pods) - wanted]:
+                self._kubelet_delete(pod)
+            del pods[: len(pods) - wanted]
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "name": name,
+            "uid": replica_set["metadata"]["uid"],
+            "controller": True,
+        }
+        template = replica_set["spec"]["template"]
+        while len(pods) < wanted:
+            pod_name = f"{name}-{uuid.uuid4().hex[:5]}"
+            pods.append(self.kubelet.pod(pod_name, template, owner, workload, namespace))
+        for pod in pods:
+            self.kubelet.sync(pod)
+        min_ready = 0.0
+        replica_set["status"] = {
+            "replicas": len(pods),
+            "readyReplicas": sum(pod.ready for pod in pods),
+            "availableReplicas": sum(pod.available(self.clock(), min_ready) for pod in pods),
+            "observedGeneration": 1,
+        }
+
+    def _available(self, namespace: str, replica_set: dict[str, Any], min_ready: float) -> int:
+        if self.kubelet is None:
+            return int(replica_set["spec"]["replicas"])
+        pods = self.pods.get((namespace, replica_set["metadata"]["name"]), [])
+        return sum(pod.available(self.clock(), min_ready) for pod in pods)
+
+    def _status(
+        self,
+        namespace: str,
+        deployment: dict[str, Any],
+        new: dict[str, Any],
+        old: list[dict[str, Any]],
+        rollout: Rollout | None,
+        now: float,
+    ) -> None:
+        """The Deployment's status from its ReplicaSets' pods, as the controller writes it."""
+        spec = deployment["spec"]
+        replicas = int(spec.get("replicas", 1))
+        min_ready = float(spec.get("minReadySeconds", 0))
+        _, unavailable = _rolling_limits(spec, replicas)
+
+        def count(rs: dict[str, Any]) -> tuple[int, int, int]:
+            if self.kubelet is None:
+                size = int(rs["spec"]["replicas"])
+                return size, size, size
+            pods = self.pods.get((namespace, rs["metadata"]["name"]), [])
+            ready = sum(pod.ready for pod in pods)
+            return len(pods), ready, sum(pod.available(now, min_ready) for pod in pods)
+
+        new_counts = count(new)
+        totals = [sum(values) for values in zip(new_counts, *map(count, old), strict=False)]
+        total, ready, available = totals
+        status: dict[str, Any] = {
+            "observedGeneration": deployment["metadata"]["generation"],
+            "replicas": total,
+            "updatedReplicas": new_counts[0],
+            "readyReplicas": ready,
+            "availableReplicas": available,
+            "unavailableReplicas": max(0, total - available),
+        }
+        rs_name = f'ReplicaSet "{new["metadata"]["name"]}"'
+        complete = new_counts[0] == new_counts[2] == replicas == total
+        if rollout is None or rollout.done or complete:
+            if rollout is not None:
+                rollout.done = True
+            message = f"{rs_name} has successfully progressed."
+            if self.simulated:
+                message += f" simulated: its pods were not run ({self.simulated})"
+            progressing = _progressing("NewReplicaSetAvailable", message)
+        else:
+            if (new_counts[0], new_counts[2]) != rollout.counts:
+                rollout.counts, rollout.last_progress = (new_counts[0], new_counts[2]), now
+            deadline = float(spec.get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE))
+            if rollout.failed or now - rollout.last_progress > deadline:
+                rollout.failed = True
+                progressing = _progressing(
+                    "ProgressDeadlineExceeded", f"{rs_name} has timed out progressing.", ok=False
+                )
+            else:
+                progressing = _progressing("ReplicaSetUpdated", f"{rs_name} is progressing.")
+        status["conditions"] = [_available(available >= replicas - unavailable), progressing]
+        deployment["status"] = status
+
+    def _collect_orphans(self) -> None:
+        """ReplicaSets (and their pods) whose Deployment was deleted, as the garbage collector."""
+        owners = {
+            obj["metadata"]["uid"]
+            for (res, _, _), obj in self.objects.items()
+            if res == DEPLOYMENTS
+        }
+        for key, obj in list(self.objects.items()):
+            refs = obj["metadata"].get("ownerReferences", [])
+            if key[0] == REPLICASETS and refs and not any(r.get("uid") in owners for r in refs):
+                for pod in self.pods.pop((key[1], key[2]), []):
+                    self._kubelet_delete(pod)
+                del self.objects[key]
+
+    def _kubelet_delete(self, pod: Pod) -> None:
+        if self.kubelet is not None:
+            self.kubelet.delete(pod)
+
+    def _lookup(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        found = self.objects.get((("", plural), namespace, name))
+        return copy.deepcopy(found) if found is not None else None
 
     def _new_replica_set(
         self, deployment: dict[str, Any], namespace: str, template: dict[str, Any], digest: str
@@ -219,60 +440,6 @@ class Cluster:
         self.objects[(REPLICASETS, namespace, name)] = replica_set
         return replica_set
 
-    def _observe(self, deployment: dict[str, Any]) -> None:
-        """Fill the Deployment's (and its ReplicaSets') status as the controller would by now."""
-        meta, spec = deployment["metadata"], deployment["spec"]
-        namespace, name = meta.get("namespace", ""), meta["name"]
-        replicas = int(spec.get("replicas", 1))
-        rollout = self.rollouts.get((namespace, name))
-        generation = meta["generation"]
-        status: dict[str, Any] = {"observedGeneration": generation}
-        owned = self._replica_sets(namespace, meta["uid"])
-        if rollout is None:
-            status.update(_counts(replicas, replicas, replicas))
-            status["conditions"] = [_available(True), _progressing("NewReplicaSetAvailable", "")]
-            deployment["status"] = status
-            return
-        elapsed = self.clock() - rollout.started
-        others = [rs for rs in owned if rs["metadata"]["name"] != rollout.replica_set]
-        serving = sum(int(rs["spec"]["replicas"]) for rs in others)
-        new_rs = f'ReplicaSet "{rollout.replica_set}"'
-        if elapsed < self.rollout_seconds / 5:
-            status = dict(deployment.get("status") or {})
-            status["observedGeneration"] = generation - 1
-        elif elapsed < self.rollout_seconds:
-            status.update(_counts(serving + 1, 0, serving))
-            status["conditions"] = [
-                _available(serving > 0),
-                _progressing("ReplicaSetUpdated", f"{new_rs} is progressing."),
-            ]
-        elif rollout.failing:
-            status.update(_counts(serving + 1, 1, serving))
-            status["unavailableReplicas"] = max(1, replicas - serving)
-            status["conditions"] = [
-                _available(serving > 0),
-                _progressing(
-                    "ProgressDeadlineExceeded", f"{new_rs} has timed out progressing.", ok=False
-                ),
-            ]
-        else:
-            for rs in owned:
-                rs["spec"]["replicas"] = (
-                    replicas if rs["metadata"]["name"] == rollout.replica_set else 0
-                )
-                rs["status"] = {
-                    "replicas": rs["spec"]["replicas"],
-                    "readyReplicas": rs["spec"]["replicas"],
-                    "availableReplicas": rs["spec"]["replicas"],
-                    "observedGeneration": 1,
-                }
-            status.update(_counts(replicas, replicas, replicas))
-            status["conditions"] = [
-                _available(True),
-                _progressing("NewReplicaSetAvailable", f"{new_rs} has successfully progressed."),
-            ]
-        deployment["status"] = status
-
     def _replica_sets(self, namespace: str, owner_uid: str) -> list[dict[str, Any]]:
         return [
             obj
@@ -285,22 +452,14 @@ class Cluster:
         ]
 
     def _pods(self, namespace: str) -> list[dict[str, Any]]:
-        """Pods are not stored: they are derived from the rollouts, one per replica."""
-        pods: list[dict[str, Any]] = []
-        for (res, ns, _), deployment in sorted(self.objects.items()):
-            if res != DEPLOYMENTS or ns != namespace:
-                continue
-            self._observe(deployment)
-            rollout = self.rollouts.get((ns, deployment["metadata"]["name"]))
-            for rs in self._replica_sets(ns, deployment["metadata"]["uid"]):
-                template = rs["spec"]["template"]
-                ours = rollout is not None and rs["metadata"]["name"] == rollout.replica_set
-                count = int(rs["spec"]["replicas"]) or (
-                    1 if ours and rollout and rollout.failing else 0
-                )
-                for index in range(count):
-                    pods.append(_pod(rs, template, index, rollout if ours else None))
-        return pods
+        if self.kubelet is None:
+            return []
+        return [
+            self.kubelet.as_json(pod)
+            for (ns, _), pods in sorted(self.pods.items())
+            if ns == namespace
+            for pod in pods
+        ]
 
     def _next_version(self) -> str:
         self._version += 1
@@ -331,75 +490,6 @@ def not_found(resource: Resource, name: str) -> ApiError:
     return ApiError(404, "NotFound", f'{kind} "{name}" not found')
 
 
-def _failure_marks(template: dict[str, Any]) -> tuple[str | None, str | None]:
-    image_mark = crash_mark = None
-    for container in template.get("spec", {}).get("containers", []):
-        image = str(container.get("image", ""))
-        if FAIL_IMAGE_MARK in image:
-            image_mark = image
-        for env in container.get("env") or []:
-            if env.get("name") == FAIL_ENV and str(env.get("value")) == "1":
-                crash_mark = str(container.get("name", "container"))
-    return image_mark, crash_mark
-
-
-def _pod(
-    replica_set: dict[str, Any], template: dict[str, Any], index: int, rollout: Rollout | None
-) -> dict[str, Any]:
-    containers = template.get("spec", {}).get("containers", [])
-    failing = rollout is not None and rollout.failing and int(replica_set["spec"]["replicas"]) == 0
-    statuses = []
-    for container in containers:
-        state: dict[str, Any] = {"running": {"startedAt": _now()}}
-        if failing and rollout is not None:
-            if rollout.crash:
-                state = {
-                    "waiting": {
-                        "reason": "CrashLoopBackOff",
-                        "message": f"back-off 5m0s restarting failed container={container['name']}",
-                    }
-                }
-            elif FAIL_IMAGE_MARK in str(container.get("image", "")):
-                state = {
-                    "waiting": {
-                        "reason": "ImagePullBackOff",
-                        "message": f'Back-off pulling image "{container.get("image")}"',
-                    }
-                }
-        statuses.append(
-            {
-                "name": container.get("name"),
-                "image": container.get("image"),
-                "ready": "running" in state,
-                "restartCount": 5 if "waiting" in state and rollout and rollout.crash else 0,
-                "state": state,
-            }
-        )
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": f"{replica_set['metadata']['name']}-{index:05d}",
-            "namespace": replica_set["metadata"]["namespace"],
-            "labels": dict(replica_set["metadata"]["labels"]),
-        },
-        "spec": copy.deepcopy(template.get("spec", {})),
-        "status": {
-            "phase": "Running" if all(s["ready"] for s in statuses) else "Pending",
-            "containerStatuses": statuses,
-        },
-    }
-
-
-def _counts(replicas: int, updated: int, available: int) -> dict[str, int]:
-    return {
-        "replicas": replicas,
-        "updatedReplicas": updated,
-        "readyReplicas": available,
-        "availableReplicas": available,
-    }
-
-
 def _available(ok: bool) -> dict[str, str]:
     return {
         "type": "Available",
@@ -420,3 +510,20 @@ def _progressing(reason: str, message: str, *, ok: bool = True) -> dict[str, str
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rolling_limits(spec: dict[str, Any], replicas: int) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) as pods; percentages round up and down respectively."""
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+
+    def resolve(value: Any, round_up: bool) -> int:
+        if isinstance(value, str) and value.endswith("%"):
+            share = replicas * float(value[:-1]) / 100
+            return math.ceil(share) if round_up else math.floor(share)
+        return int(value)
+
+    surge = resolve(rolling.get("maxSurge", "25%"), True)
+    unavailable = resolve(rolling.get("maxUnavailable", "25%"), False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1  # what the API server's validation forces
+    return surge, unavailable

@@ -29,12 +29,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 from requests import Session as HttpSession
 
-from deploytools.sandbox import loopback_http
+from deploytools.sandbox import containers, loopback_http
 from deploytools.sandbox.k8s import eks_proxy, patch
 from deploytools.sandbox.k8s.cluster import ApiError, Cluster, Resource
+from deploytools.sandbox.k8s.kubelet import Workloads
 from deploytools.sandbox.k8s.pki import Pki
 from deploytools.sandbox.loopback_http import Answer, Request
 
+TICK = 0.2  # seconds between two passes of the controller
 TOKEN_PREFIX = "k8s-aws-v1."  # noqa: S105 (a format marker, not a secret)
 CLUSTER_PATH = re.compile(r"^/k8s/(?P<cluster>[^/]+)(?P<rest>/.*)?$")
 KINDS = {
@@ -61,10 +63,13 @@ class KubeApi:
     tls_url: str | None
     ca_pem: bytes | None
     rollout_seconds: float
+    workloads: Workloads | str = "no container engine was given to the Kubernetes double"
+    probe_scale: float = 1.0
     moto_url: str | None = None
     access: Access = Access.ALLOW
     clusters: dict[str, Cluster] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, type
+    errors: list[str] = field(default_factory=list)  # the controller's, newest last
     session: HttpSession = field(default_factory=HttpSession)
     _stops: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -80,13 +85,29 @@ class KubeApi:
     def cluster(self, name: str) -> Cluster:
         with self._lock:
             if name not in self.clusters:
-                self.clusters[name] = Cluster(name, rollout_seconds=self.rollout_seconds)
+                self.clusters[name] = Cluster(
+                    name,
+                    rollout_seconds=self.rollout_seconds,
+                    workloads=self.workloads,
+                    probe_scale=self.probe_scale,
+                )
             return self.clusters[name]
+
+    def reconcile(self) -> None:
+        """One pass of every cluster's controller and kubelet."""
+        with self._lock:
+            clusters = list(self.clusters.values())
+        for cluster in clusters:
+            cluster.reconcile()
 
     def stop(self) -> None:
         for stop in reversed(self._stops):
             stop()
         self._stops.clear()
+        with self._lock:
+            clusters = list(self.clusters.values())
+        for cluster in clusters:
+            cluster.shutdown()
 
 
 def start(
@@ -95,8 +116,17 @@ def start(
     moto_url: str | None = None,
     tls: bool = False,
     rollout_seconds: float = 0.5,
+    workloads: Workloads | str | None = None,
+    registry: str | None = None,
+    probe_scale: float = 1.0,
 ) -> KubeApi:
-    """Start the double on free loopback ports; `api.stop()` ends it."""
+    """Start the double on free loopback ports; `api.stop()` ends it and removes its pods.
+
+    `workloads` runs the pods (default: the local Docker engine, pulling from `registry`); a
+    string there is why nothing can run, and the rollouts are simulated.
+    """
+    if workloads is None:
+        workloads = containers.connect(registry)
     pki = Pki.make() if tls or tls_available() else None
     if tls and pki is None:
         raise RuntimeError("TLS needs the cryptography package")
@@ -105,8 +135,11 @@ def start(
         tls_url=None,
         ca_pem=pki.ca_pem if pki else None,
         rollout_seconds=rollout_seconds,
+        workloads=workloads,
+        probe_scale=probe_scale,
         moto_url=moto_url.rstrip("/") if moto_url else None,
     )
+    api._stops.append(_controller(api))
     served = loopback_http.serve(
         lambda request: _route(api, request), _internal_error, name="k8s-double", host=host
     )
@@ -123,6 +156,29 @@ def start(
         api.tls_url = secure.url
         api._stops.append(secure.stop)
     return api
+
+
+def _controller(api: KubeApi) -> Callable[[], None]:
+    """The controller loop in a thread; the function that stops it."""
+    stopping = threading.Event()
+
+    def loop() -> None:
+        while not stopping.is_set():
+            try:
+                api.reconcile()
+            except Exception as exc:  # a controller that dies would leave every rollout hanging
+                api.errors.append(f"k8s controller: {exc!r}")
+                del api.errors[:-20]
+            stopping.wait(TICK)
+
+    thread = threading.Thread(target=loop, name="k8s-controller", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=30)
+
+    return stop
 
 
 def tls_available() -> bool:
