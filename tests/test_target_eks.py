@@ -2,12 +2,16 @@
 
 moto has no Kubernetes API, so the double stands in for it: it is what the sandbox runs, and
 it sits in front of moto's EKS so that describe_cluster leads to it over HTTPS with its own CA.
+Its pods run on a test double of the Docker engine (tests.support.fake_engine): an image that
+was never pushed fails to pull, one listed as exiting crashes. What real containers do is
+tests/test_sandbox_eks_pods.py.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,20 +30,30 @@ from deploytools.sandbox.emulators import eks as eks_emulator
 from deploytools.steps.targets import eks, refresher_for, warmup
 from deploytools.steps.targets.base import RolledBack, TargetFailed
 from deploytools.steps.targets.eks import connection, k8s_client, rollout
+from tests.support.fake_engine import FakeEngine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLUSTER = "tastetrend-dev"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 V1 = f"{REGISTRY}/api@sha256:{'1' * 64}"
 V2 = f"{REGISTRY}/api@sha256:{'2' * 64}"
-BROKEN = f"{REGISTRY}/api-sandbox-fail@sha256:{'3' * 64}"
+BROKEN = f"{REGISTRY}/api@sha256:{'3' * 64}"  # never pushed
+CRASHES = f"{REGISTRY}/api@sha256:{'4' * 64}"  # its process exits
 FAST = warmup.Timing(base=0.01, cap=0.05, poll=0.02)
 DEPLOYMENTS = ("apps", "deployments")
 
 
 @pytest.fixture
-def double(moto_endpoint: str) -> Iterator[k8s.KubeApi]:
-    api = k8s.start(moto_url=moto_endpoint, tls=True, rollout_seconds=0.2)
+def workloads(request: pytest.FixtureRequest) -> FakeEngine | str:
+    """The pods' engine; a test may pass a string (why none runs) to simulate them."""
+    return getattr(request, "param", None) or FakeEngine(missing=[BROKEN], exits={CRASHES: 1})
+
+
+@pytest.fixture
+def double(moto_endpoint: str, workloads: FakeEngine | str) -> Iterator[k8s.KubeApi]:
+    api = k8s.start(
+        moto_url=moto_endpoint, tls=True, rollout_seconds=0.2, workloads=workloads, probe_scale=0.1
+    )
     try:
         yield api
     finally:
@@ -132,7 +146,9 @@ def test_manifests_are_applied_with_the_digest_and_the_rollout_is_waited_for(
         f"eks {CLUSTER}/default/api: applied Deployment api",
         f"eks {CLUSTER}/default/api: applied Service api",
     ]
-    assert "  … web: rollout: 0 of 2 new replicas updated" in out.getvalue().splitlines()
+    said = out.getvalue().splitlines()
+    assert "  … web: rollout: 1 of 2 new replicas updated" in said  # maxSurge 25% of 2: one
+    assert "  … web: rollout: 1 old replicas pending termination" in said
 
 
 def test_without_manifests_the_image_is_patched(
@@ -188,10 +204,16 @@ def test_progress_deadline_exceeded_rolls_back_to_the_previous_template(
 
 def test_a_crashing_container_is_named_and_rolled_back(aws: AwsContext, cluster: str) -> None:
     refresher(aws).refresh(V1, StepRecord("web"))
-    failing = make_target(environment={k8s.FAIL_ENV: "1"})
 
-    with pytest.raises(RolledBack, match="container api: CrashLoopBackOff"):
-        refresher(aws, failing).refresh(V2, StepRecord("web"))
+    with pytest.raises(RolledBack) as caught:
+        refresher(aws).refresh(CRASHES, StepRecord("web"))
+
+    message = str(caught.value)
+    assert re.search(
+        r"pods: container api: CrashLoopBackOff: back-off (10|20|40)s restarting failed "
+        r"container=api pod=api-\w+-\w+_default\([0-9a-f-]+\) \(last exit code 1\); rolled back",
+        message,
+    ), message
 
 
 def test_a_failing_first_deploy_has_nothing_to_roll_back_to(aws: AwsContext, cluster: str) -> None:
@@ -201,11 +223,12 @@ def test_a_failing_first_deploy_has_nothing_to_roll_back_to(aws: AwsContext, clu
         refresher(aws).refresh(BROKEN, StepRecord("web"))
 
 
+@pytest.mark.parametrize("workloads", ["no engine in this test"], indirect=True)
 def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
     aws: AwsContext, cluster: str, double: k8s.KubeApi
 ) -> None:
     refresher(aws).refresh(V1, StepRecord("web"))
-    double.cluster(CLUSTER).rollout_seconds = 3600  # the controller never gets there
+    double.cluster(CLUSTER).rollout_seconds = 3600  # the simulated rollout never gets there
     clock = iter(float(t) for t in range(0, 100_000, 7))
     slow = warmup.Timing(sleep=lambda _: None, monotonic=lambda: next(clock), poll=0)
     made = eks.Refresher(

@@ -19,6 +19,7 @@ from deploytools.aws import AwsContext
 from deploytools.sandbox import k8s
 from deploytools.sandbox.k8s import patch
 from deploytools.steps.targets.eks import connection
+from tests.support.fake_engine import FakeEngine
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 DEPLOYMENT = {
@@ -71,7 +72,8 @@ class Client:
 
 @pytest.fixture
 def double() -> Iterator[k8s.KubeApi]:
-    api = k8s.start(rollout_seconds=0.2)
+    engine = FakeEngine(missing=["api:never-pushed"])
+    api = k8s.start(rollout_seconds=0.2, workloads=engine)
     try:
         yield api
     finally:
@@ -89,7 +91,10 @@ def settled(kube: Client, name: str = "api") -> dict[str, Any]:
     while True:
         document: dict[str, Any] = kube.call("GET", f"{DEPLOYMENTS}/{name}").json()
         if document["status"].get("observedGeneration") == document["metadata"]["generation"] and (
-            document["status"].get("updatedReplicas") == document["spec"]["replicas"]
+            document["status"].get("replicas")
+            == document["status"].get("updatedReplicas")
+            == document["status"].get("availableReplicas")
+            == document["spec"]["replicas"]
             or any(
                 c["reason"] == "ProgressDeadlineExceeded"
                 for c in document["status"].get("conditions", [])
@@ -130,14 +135,14 @@ def test_apply_creates_then_a_template_change_is_a_new_revision(kube: Client) ->
     assert by_revision["2"]["metadata"]["ownerReferences"][0]["uid"] == second["metadata"]["uid"]
 
 
-def test_a_marked_image_exceeds_the_progress_deadline(kube: Client) -> None:
+def test_an_image_never_pushed_exceeds_the_progress_deadline(kube: Client) -> None:
     kube.apply(f"{DEPLOYMENTS}/api", DEPLOYMENT)
     settled(kube)
-    broken = [{"name": "api", "image": "api-sandbox-fail:2"}]
+    broken = [{"name": "api", "image": "api:never-pushed"}]
     kube.call(
         "PATCH",
         f"{DEPLOYMENTS}/api",
-        {"spec": {"template": {"spec": {"containers": broken}}}},
+        {"spec": {"progressDeadlineSeconds": 1, "template": {"spec": {"containers": broken}}}},
         "application/strategic-merge-patch+json",
     )
     document = settled(kube)

@@ -1,7 +1,8 @@
-"""A test double of the Docker engine for tests of the ECS emulator's API and of the ECS step:
-every container runs, except those whose image the test lists as never pushed (the pull
-fails) or as exiting (with the given exit code). Tests of what real containers do use the
-engine itself (tests/test_sandbox_ecs_tasks.py)."""
+"""A test double of the Docker engine for tests of the ECS and EKS emulators' APIs and of their
+steps: every container runs and passes its checks, except those whose image the test lists
+as never pushed (the pull fails) or as exiting (with the given exit code). Tests of what real
+containers do use the engine itself (tests/test_sandbox_ecs_tasks.py,
+tests/test_sandbox_eks_pods.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ class FakeEngine:
 
     def exec(self, container_id: str, command: Sequence[str], timeout: float) -> int | None:
         return 0
+
+    def http_get(self, container_id: str, port: int, path: str, timeout: float) -> bool:
+        return True
 
     def remove(self, container_id: str) -> None:
         self.containers.pop(container_id, None)

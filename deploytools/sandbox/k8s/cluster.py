@@ -171,6 +171,7 @@ class Cluster:
                 )
             self.objects[key] = obj
             if resource == DEPLOYMENTS:
+                obj.setdefault("status", {})  # until the controller first looks at it
                 self._sync(obj, namespace)
             return copy.deepcopy(obj)
 
