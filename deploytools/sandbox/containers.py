@@ -149,7 +149,8 @@ class DockerWorkloads:
         """An HTTP GET to the container's own loopback, run inside it (busybox wget or
         Python, whichever the image has): True on a 2xx/3xx answer."""
         url = f"http://127.0.0.1:{port}{path or '/'}"
-        wget = ["wget", "-q", "-T", str(max(1, int(timeout))), "-O", "/dev/null", url]
+        # No `-T`: Debian's busybox-static wget crashes with it; exec's timeout bounds the call.
+        wget = ["wget", "-q", "-O", "/dev/null", url]
         if self.exec(container_id, wget, timeout + 1) == 0:
             return True
         script = f"import urllib.request as u; u.urlopen({url!r}, timeout={timeout})"
