@@ -18,6 +18,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from deploytools.sandbox import emulators
+from deploytools.sandbox.amplify_build import BuildOutcome, BuildRequest
 from deploytools.sandbox.emulators import amplify as emulator_module
 from deploytools.sandbox.emulators.amplify import AmplifyEmulator
 
@@ -140,33 +141,62 @@ def test_a_job_passes_through_running() -> None:
         running.stop()
 
 
-def test_failure_on_request_by_variable_or_flag(amplify: Any) -> None:
-    variables = {emulator_module.FAIL_VARIABLE: "DEPLOY"}
-    app_id = amplify.create_app(name="web", environmentVariables=variables)["app"]["appId"]
+class FailingBuilder:
+    """A builder whose build command fails, as a broken `npm run build` does."""
+
+    def __init__(self) -> None:
+        self.requests: list[BuildRequest] = []
+
+    def build(self, request: BuildRequest) -> BuildOutcome:
+        self.requests.append(request)
+        return BuildOutcome(
+            False, "BUILD failed: command npm run build exited with code 1", "Error: boom\n"
+        )
+
+
+def test_a_failed_build_fails_the_job_with_its_reason_and_log() -> None:
+    builder = FailingBuilder()
+    running = emulator_module.serve(pending_seconds=0.0, job_seconds=0.1, builder=builder)
+    try:
+        client = boto3.client("amplify", region_name="us-east-1", endpoint_url=running.url)
+        variables = {"AMPLIFY_MONOREPO_APP_ROOT": "frontend", "API_URL": "http://x"}
+        app_id = client.create_app(
+            name="web", platform="WEB_COMPUTE", buildSpec="version: 1\n",
+            environmentVariables=variables, repository="https://github.com/acme/web",
+        )["app"]["appId"]  # fmt: skip
+        client.create_branch(appId=app_id, branchName="main", environmentVariables={"B": "1"})
+        client.start_job(appId=app_id, branchName="main", jobType="RELEASE")
+        job = wait_job(client, app_id, "main", "1")
+        log = requests.get(job["steps"][0]["logUrl"], timeout=5).text
+    finally:
+        running.stop()
+    assert job["summary"]["status"] == "FAILED"
+    (build,) = job["steps"]
+    assert (build["stepName"], build["status"]) == ("BUILD", "FAILED")
+    assert build["statusReason"] == "BUILD failed: command npm run build exited with code 1"
+    assert "Error: boom" in log
+    assert builder.requests == [
+        BuildRequest(
+            build_spec="version: 1\n",
+            app_root="frontend",
+            repository="https://github.com/acme/web",
+            platform="WEB_COMPUTE",
+            environment={**variables, "B": "1"},
+        )
+    ]
+
+
+def test_without_a_builder_the_build_is_simulated_and_says_why(amplify: Any) -> None:
+    app_id = amplify.create_app(name="web")["app"]["appId"]
     amplify.create_branch(appId=app_id, branchName="main")
     amplify.start_job(appId=app_id, branchName="main", jobType="RELEASE")
     job = wait_job(amplify, app_id, "main", "1")
-    assert job["summary"]["status"] == "FAILED"
-    assert [(s["stepName"], s["status"]) for s in job["steps"]] == [
-        ("BUILD", "SUCCEED"), ("DEPLOY", "FAILED"),
-    ]  # fmt: skip
-    failed = job["steps"][1]
-    assert failed["statusReason"] == (
-        "DEPLOY failed: the sandbox was asked to fail it (DEPLOYTOOLS_SANDBOX_FAIL_JOB=DEPLOY)"
+    assert job["summary"]["status"] == "SUCCEED"
+    assert job["steps"][0]["statusReason"] == (
+        "simulated: the build commands were not run (no builder was given to the emulator)"
     )
-    log = requests.get(failed["logUrl"], timeout=5)
-    assert log.status_code == 200 and "!!! DEPLOY failed" in log.text
-
-    flagged = emulator_module.serve(pending_seconds=0.0, job_seconds=0.1, fail_step="VERIFY")
-    try:
-        client = boto3.client("amplify", region_name="us-east-1", endpoint_url=flagged.url)
-        other = client.create_app(name="web")["app"]["appId"]
-        client.create_branch(appId=other, branchName="main")
-        client.start_job(appId=other, branchName="main", jobType="RELEASE")
-        job = wait_job(client, other, "main", "1")
-        assert job["steps"][-1]["stepName"] == "VERIFY" and job["steps"][-1]["status"] == "FAILED"
-    finally:
-        flagged.stop()
+    deploy_log = requests.get(job["steps"][1]["logUrl"], timeout=5).text
+    assert "simulated: DEPLOY (the sandbox hosts nothing)" in deploy_log
 
 
 def test_stop_job_cancels(amplify: Any, emulator: AmplifyEmulator) -> None:

@@ -32,24 +32,31 @@ Operations and what they cover (paths as in botocore's amplify/2017-07-25/servic
   StopJob              DELETE /apps/{appId}/branches/{branchName}/jobs/{jobId}/stop
   TagResource, UntagResource, ListTagsForResource   /tags/{resourceArn}  (for Terraform)
 
-Jobs run on the clock: PENDING for `pending_seconds`, then RUNNING through the steps BUILD,
-DEPLOY, VERIFY (`job_seconds` in all), then SUCCEED. A job fails deterministically when the
-branch's or the app's environment variables hold DEPLOYTOOLS_SANDBOX_FAIL_JOB=<STEP>
-(BUILD, DEPLOY or VERIFY), or when the emulator was built with `fail_step=`: that step is
-FAILED with a statusReason and a logUrl served by the emulator itself (GET /logs/...).
+A job is PENDING for `pending_seconds`, then RUNNING through the steps BUILD, DEPLOY, VERIFY.
+Executed: BUILD, by the builder (deploytools.sandbox.amplify_build): the build spec's
+preBuild and build commands for the app root, in a Node container, then the artifact checks;
+a failing command or a missing (or, on WEB_COMPUTE, server-less) baseDirectory fails the
+step and the job, with the reason as statusReason and the output's tail as the step's log
+(GET /logs/...). Simulated: BUILD when the builder cannot run it (its statusReason then says
+`simulated: …`); DEPLOY and VERIFY always (there is no hosting: they take a third of
+`job_seconds` each and their logs say `simulated: …`).
 
 Errors are the real ones (BadRequestException, NotFoundException, ...) in the
 `x-amzn-ErrorType` header and a {"message": ...} body, so botocore raises the same
 ClientError codes as against AWS. Not covered: domains, webhooks, backend environments,
 deployments (CreateDeployment/StartDeployment), artifacts.
 
-Environment: DEPLOYTOOLS_SANDBOX_AMPLIFY_JOB_SECONDS (default 3) sets the job duration of
-the emulator `deploytools sandbox up` starts.
+Environment of the emulator `deploytools sandbox up` starts:
+DEPLOYTOOLS_SANDBOX_AMPLIFY_JOB_SECONDS (default 3) the simulated steps' duration;
+DEPLOYTOOLS_SANDBOX_NODE_IMAGE (default deploytools/node:local) the image builds run in;
+DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE (default the sandbox's working folder) where the app's
+source is when its repository is not a local path.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
@@ -57,14 +64,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from deploytools.sandbox import loopback_http
+from deploytools.sandbox import amplify_build, containers, loopback_http
+from deploytools.sandbox.amplify_build import Builder, BuildOutcome, BuildRequest
 from deploytools.sandbox.emulators import Emulator, EmulatorContext
 from deploytools.sandbox.loopback_http import Answer, Request
 
-FAIL_VARIABLE = "DEPLOYTOOLS_SANDBOX_FAIL_JOB"
+NODE_IMAGE = "deploytools/node:local"
 JOB_STEPS = ("BUILD", "DEPLOY", "VERIFY")
 PLATFORMS = ("WEB", "WEB_COMPUTE", "WEB_DYNAMIC")
 STAGES = ("PRODUCTION", "BETA", "DEVELOPMENT", "EXPERIMENTAL", "PULL_REQUEST")
@@ -108,8 +117,13 @@ class Job:
     started: float
     commit_id: str
     commit_message: str
-    fail_step: str | None
+    build: BuildOutcome | None = None  # None while the build runs
+    build_end: float | None = None
     stopped: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.build is not None and not self.build.ok
 
 
 @dataclass
@@ -140,17 +154,15 @@ class AmplifyState:
         region: str = "us-east-1",
         pending_seconds: float = 0.5,
         job_seconds: float = 3.0,
-        fail_step: str | None = None,
+        builder: Builder | str = "no builder was given to the emulator",
         page_size: int = DEFAULT_PAGE,
         base_url: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if fail_step is not None and fail_step not in JOB_STEPS:
-            raise ValueError(f"fail_step must be one of {', '.join(JOB_STEPS)}")
         self.region = region
         self.pending_seconds = pending_seconds
         self.job_seconds = job_seconds
-        self.fail_step = fail_step
+        self.builder = builder  # or why builds cannot run
         self.page_size = page_size
         self.base_url = base_url
         self.clock = clock
@@ -350,20 +362,39 @@ class AmplifyState:
             started=self.clock(),
             commit_id=commit_id,
             commit_message=message,
-            fail_step=self._requested_failure(app, branch),
         )
         branch.jobs.insert(0, job)
+        self._build(app, branch, job)
         return {"jobSummary": self._summary(app, branch, job)}
 
-    def _requested_failure(self, app: App, branch: Branch) -> str | None:
-        for variables in (
-            branch.fields.get("environmentVariables"),
-            app.fields.get("environmentVariables"),
-        ):
-            step = (variables or {}).get(FAIL_VARIABLE)
-            if step:
-                return step if step in JOB_STEPS else "BUILD"
-        return self.fail_step
+    def _build(self, app: App, branch: Branch, job: Job) -> None:
+        """Start the job's BUILD step: in a thread when it runs, on the clock when simulated."""
+        if isinstance(self.builder, str):
+            job.build = amplify_build.simulated(self.builder)
+            job.build_end = job.started + self.pending_seconds + self.job_seconds / len(JOB_STEPS)
+            return
+        environment = {
+            **(app.fields.get("environmentVariables") or {}),
+            **(branch.fields.get("environmentVariables") or {}),
+        }
+        request = BuildRequest(
+            build_spec=str(branch.fields.get("buildSpec") or app.fields.get("buildSpec") or ""),
+            app_root=str(environment.get("AMPLIFY_MONOREPO_APP_ROOT", "")),
+            repository=str(app.fields.get("repository") or ""),
+            platform=str(app.fields.get("platform") or "WEB"),
+            environment={str(k): str(v) for k, v in environment.items()},
+        )
+        builder = self.builder
+
+        def run() -> None:
+            try:
+                outcome = builder.build(request)
+            except Exception as exc:  # the job must end, whatever the engine did
+                outcome = BuildOutcome(False, f"BUILD failed: the sandbox's builder: {exc}", "")
+            with self.lock:
+                job.build, job.build_end = outcome, max(self.clock(), job.started)
+
+        threading.Thread(target=run, name=f"amplify-build-{job.job_id}", daemon=True).start()
 
     def _job(self, app: App, branch: Branch, job_id: str) -> Job:
         for job in branch.jobs:
@@ -396,15 +427,16 @@ class AmplifyState:
         return result
 
     def _timeline(self, job: Job) -> list[tuple[str, float, float]]:
-        """(step, start, end) on the clock; a failing job ends at its failed step."""
+        """(step, start, end): BUILD until the build ends (inf while it runs), then the
+        simulated steps; a failed build ends the job."""
         each = self.job_seconds / len(JOB_STEPS)
         start = job.started + self.pending_seconds
-        steps = []
-        for step in JOB_STEPS:
-            steps.append((step, start, start + each))
-            start += each
-            if step == job.fail_step:
-                break
+        if job.build_end is None:
+            return [("BUILD", start, math.inf)]
+        end = max(start, job.build_end)
+        steps = [("BUILD", start, end)]
+        if not job.failed:
+            steps += [("DEPLOY", end, end + each), ("VERIFY", end + each, end + 2 * each)]
         return steps
 
     def _status(self, app: App, branch: Branch, job: Job) -> tuple[str, float | None]:
@@ -417,7 +449,7 @@ class AmplifyState:
         end = self._timeline(job)[-1][2]
         if now < end:
             return "RUNNING", None
-        return ("FAILED" if job.fail_step else "SUCCEED"), end
+        return ("FAILED" if job.failed else "SUCCEED"), end
 
     def _summary(self, app: App, branch: Branch, job: Job) -> dict[str, Any]:
         status, end = self._status(app, branch, job)
@@ -443,10 +475,10 @@ class AmplifyState:
         for name, start, end in self._timeline(job):
             if now < start or (job.stopped is not None and job.stopped < start):
                 break
-            failed = name == job.fail_step
+            failed = name == "BUILD" and job.failed
             if job.stopped is not None and job.stopped < end:
                 status, end_time = "CANCELLED", job.stopped
-            elif now < end:
+            elif now < end:  # a build that runs ends at infinity
                 status, end_time = "RUNNING", now
             else:
                 status, end_time = ("FAILED" if failed else "SUCCEED"), end
@@ -457,10 +489,8 @@ class AmplifyState:
                 "status": status,
                 "logUrl": f"{logs}/{name}",
             }
-            if status == "FAILED":
-                step["statusReason"] = (
-                    f"{name} failed: the sandbox was asked to fail it ({FAIL_VARIABLE}={name})"
-                )
+            if name == "BUILD" and job.build is not None and job.build.reason:
+                step["statusReason"] = job.build.reason
             steps.append(step)
         return steps
 
@@ -470,8 +500,10 @@ class AmplifyState:
         job = self._job(app, branch, job_id)
         lines = [f"# deploytools sandbox: Amplify job {job_id} ({job.job_type}), step {step}"]
         lines.append(f"# platform {app.fields.get('platform')}, branch {name}")
-        if step == job.fail_step:
-            lines.append(f"!!! {step} failed ({FAIL_VARIABLE}={step})")
+        if step == "BUILD":
+            lines.append(job.build.log.rstrip("\n") if job.build else "(the build is running)")
+        else:
+            lines.append(f"simulated: {step} (the sandbox hosts nothing)")
         return "\n".join(lines) + "\n"
 
     # --- tags --------------------------------------------------------------------------
@@ -602,7 +634,7 @@ def serve(
     region: str = "us-east-1",
     pending_seconds: float = 0.5,
     job_seconds: float = 3.0,
-    fail_step: str | None = None,
+    builder: Builder | str = "no builder was given to the emulator",
     page_size: int = DEFAULT_PAGE,
 ) -> AmplifyEmulator:
     """Start an emulator on loopback (port 0: a free one) in a daemon thread."""
@@ -610,7 +642,7 @@ def serve(
         region=region,
         pending_seconds=pending_seconds,
         job_seconds=job_seconds,
-        fail_step=fail_step,
+        builder=builder,
         page_size=page_size,
     )
     served = loopback_http.serve(
@@ -623,5 +655,20 @@ def serve(
 def start(ctx: EmulatorContext) -> Emulator:
     """The sandbox's entry point: serves Amplify until the sandbox stops."""
     seconds = float(os.environ.get("DEPLOYTOOLS_SANDBOX_AMPLIFY_JOB_SECONDS", "3"))
-    emulator = serve(host=ctx.host, job_seconds=seconds, pending_seconds=min(1.0, seconds / 4))
+    emulator = serve(
+        host=ctx.host,
+        job_seconds=seconds,
+        pending_seconds=min(1.0, seconds / 4),
+        builder=sandbox_builder(),
+    )
     return Emulator(name="amplify", services={"amplify": emulator.url}, stop=emulator.stop)
+
+
+def sandbox_builder() -> Builder | str:
+    """Builds on the local Docker engine, or why there are none."""
+    workloads = containers.connect(None)
+    if isinstance(workloads, str):
+        return workloads
+    image = os.environ.get("DEPLOYTOOLS_SANDBOX_NODE_IMAGE") or NODE_IMAGE
+    source = Path(os.environ.get("DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE") or os.getcwd())
+    return amplify_build.ContainerBuilder(workloads.client, image, source, workloads.sandbox)
