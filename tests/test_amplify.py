@@ -14,11 +14,13 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig, load_config
 from deploytools.errors import DeployError
 from deploytools.output import Reporter, StepRecord, mask
+from deploytools.sandbox.amplify_build import ContainerBuilder
 from deploytools.sandbox.emulators import amplify as emulator_module
 from deploytools.sandbox.emulators.amplify import AmplifyEmulator
 from deploytools.steps.amplify import (
@@ -179,19 +181,21 @@ def test_create_then_update_keeps_one_app(repo: Path, aws: AwsContext, amplify: 
     assert record.changed == ["started RELEASE job 3"]
 
 
-def test_a_failed_job_is_reported_with_its_failed_step(repo: Path, aws: AwsContext) -> None:
-    with_config(
-        repo, '"{tf.api_url}"\n', '"{tf.api_url}"\n      DEPLOYTOOLS_SANDBOX_FAIL_JOB: BUILD\n'
-    )
+def test_a_failed_build_is_reported_with_its_failed_step(
+    repo: Path, aws: AwsContext, emulator: AmplifyEmulator, docker_engine: Any, busybox_image: str
+) -> None:
+    # The build runs in a busybox image, which has no corepack: the first command fails there.
+    emulator.state.builder = ContainerBuilder(docker_engine, busybox_image, repo, "test-amplify")
     error, record, _ = failing_deploy(aws, env_for(repo), repo)
     assert isinstance(error, AmplifyJobFailed)
     assert (error.job_id, error.step) == ("1", "BUILD")
     app_id = record.changed[0].split("(")[1].split(")")[0]
     assert str(error) == (
-        f"Amplify job 1 on {app_id}/main failed at step BUILD: BUILD failed: the sandbox was "
-        f"asked to fail it (DEPLOYTOOLS_SANDBOX_FAIL_JOB=BUILD); log: {error.log_url}"
+        f"Amplify job 1 on {app_id}/main failed at step BUILD: BUILD failed: command corepack "
+        f"enable exited with code 127; log: {error.log_url}"
     )
     assert error.log_url.endswith(f"/logs/{app_id}/main/1/BUILD")
+    assert "corepack: not found" in requests.get(error.log_url, timeout=5).text
     assert record.status.value == "failed"
     assert record.summary.startswith("Amplify job 1 on")
 

@@ -32,6 +32,7 @@ LOG_TAIL = 40  # lines of output kept for the step's log
 BUILD_TIMEOUT = 1800.0  # Amplify's default build timeout is 30 minutes
 MISSING_ARTIFACTS = 90  # exit codes of the script's own checks
 NO_SERVER_BUILD = 91
+STARTED = "# Executing command: "
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,13 @@ class ContainerBuilder:
         if code == 0:
             return BuildOutcome(True, "", tail)
         said = [line[4:] for line in output.splitlines() if line.startswith("!!! ")]
-        why = said[-1] if said else f"the build exited with code {code}"
+        started = [line[len(STARTED) :] for line in output.splitlines() if line.startswith(STARTED)]
+        if said:
+            why = said[-1]
+        elif started:  # the command ended the shell itself (`exit 3`)
+            why = f"command {started[-1]} exited with code {code}"
+        else:
+            why = f"the build exited with code {code}"
         return BuildOutcome(False, f"BUILD failed: {why}", tail)
 
     def _source(self, repository: str) -> Path:
@@ -152,7 +159,7 @@ def build_script(commands: list[str], base: str, server_build: bool) -> str:
     for command in commands:
         quoted = shlex.quote(command)
         lines += [
-            f"echo '# Executing command:' {quoted}",
+            f"echo {shlex.quote(STARTED)}{quoted}",
             command,
             "rc=$?",
             f'if [ "$rc" -ne 0 ]; then echo "!!! command {_escape(command)} exited with code '
