@@ -1,8 +1,10 @@
 """The Amplify emulator's builds (deploytools.sandbox.amplify_build) on the real Docker engine.
 
-This machine has no Node image, so these builds run in the busybox image with build commands
-written for its shell: what is under test is the runner (the commands, their order, the
-environment, the first failure with its exit code, the artifact checks), not Node.
+The runner's rules (the commands, their order, the environment, the first failure with its
+exit code, the artifact checks) are tested in the busybox image with shell commands; the
+last tests build with Node, in the sandbox's Node image (Debian's nodejs, no npm), a minimal
+app whose build script writes the `.next/server` layout as `next build` would (a real Next.js
+build needs npm and its packages, which that image does not have).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from deploytools.sandbox import node_image
 from deploytools.sandbox.amplify_build import BuildRequest, ContainerBuilder
 from deploytools.sandbox.containers import SANDBOX_LABEL
+from tests import support
 
 SANDBOX = "test-amplify-builds"
 SPEC = """version: 1
@@ -110,3 +114,47 @@ def test_what_cannot_run_is_simulated_and_says_why(
         "simulated: the build commands were not run "
         "(no Node image deploytools/no-such-node:1 on the Docker engine)"
     )
+
+
+# --- with Node ---------------------------------------------------------------------------------
+
+NEXT_LAYOUT = """const fs = require("fs");
+if (!process.env.NEXT_PUBLIC_API_URL) throw new Error("NEXT_PUBLIC_API_URL is not set");
+fs.mkdirSync(".next/server/app", { recursive: true });
+fs.writeFileSync(".next/server/app/index.js", "module.exports = 'built by node';\\n");
+console.log("built with node " + process.version);
+"""
+
+
+@pytest.fixture
+def node(docker_engine: Any) -> str:
+    """The sandbox's Node image (made from Debian's nodejs on first use)."""
+    why = node_image.ensure(docker_engine)
+    if why:
+        support.unavailable(why)
+    return node_image.NODE_IMAGE
+
+
+def test_node_builds_a_next_server_layout(docker_engine: Any, node: str, source: Path) -> None:
+    # A stand-in for `next build`: plain node writes the .next/server layout WEB_COMPUTE needs.
+    (source / "web" / "build.js").write_text(NEXT_LAYOUT)
+    builder = ContainerBuilder(docker_engine, node, source, SANDBOX)
+
+    outcome = builder.build(request("node build.js"))
+
+    assert (outcome.ok, outcome.reason) == (True, "")
+    assert "built with node v18." in outcome.log
+
+
+def test_a_node_build_that_throws_fails_with_its_error(
+    docker_engine: Any, node: str, source: Path
+) -> None:
+    (source / "web" / "build.js").write_text(NEXT_LAYOUT)
+    builder = ContainerBuilder(docker_engine, node, source, SANDBOX)
+    broken = request("node build.js")
+    broken = BuildRequest(**{**broken.__dict__, "environment": {}})
+
+    outcome = builder.build(broken)
+
+    assert outcome.reason == "BUILD failed: command node build.js exited with code 1"
+    assert "Error: NEXT_PUBLIC_API_URL is not set" in outcome.log

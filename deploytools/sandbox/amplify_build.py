@@ -11,7 +11,8 @@ command that exits non-zero fails the step with its exit code and the output's t
 The source is the repository when it is a local path (or `file://` URL), else the folder the
 builder was given (the sandbox's: $DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE, default the folder the
 sandbox started in). Simulated, and said so in the step's reason: the build when no Docker
-engine answers, the Node image is missing, or the app root is not in the source.
+engine answers, the Node image is missing (deploytools.sandbox.node_image makes the default
+one when it can), or the app root is not in the source.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import io
 import shlex
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,11 +69,19 @@ def simulated(why: str) -> BuildOutcome:
 class ContainerBuilder:
     """Runs builds on a Docker engine in `image` (one with sh, node and npm)."""
 
-    def __init__(self, client: Any, image: str, source: Path, sandbox: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        image: str,
+        source: Path,
+        sandbox: str,
+        make_image: Callable[[], str | None] | None = None,
+    ) -> None:
         self.client = client
         self.image = image
         self.source = source
         self.sandbox = sandbox
+        self.make_image = make_image  # makes a missing image; why it could not, or None
 
     def build(self, request: BuildRequest) -> BuildOutcome:
         import docker
@@ -87,7 +97,9 @@ class ContainerBuilder:
         try:
             self.client.images.get(self.image)
         except docker.errors.ImageNotFound:
-            return simulated(f"no Node image {self.image} on the Docker engine")
+            why = self.make_image() if self.make_image else None
+            if why or not self.make_image:
+                return simulated(why or f"no Node image {self.image} on the Docker engine")
         script = build_script(commands, base, request.platform == "WEB_COMPUTE")
         workdir = "/src/" + request.app_root if request.app_root else "/src"
         env = {**request.environment, "AMPLIFY_MONOREPO_APP_ROOT": request.app_root}

@@ -48,7 +48,8 @@ deployments (CreateDeployment/StartDeployment), artifacts.
 
 Environment of the emulator `deploytools sandbox up` starts:
 DEPLOYTOOLS_SANDBOX_AMPLIFY_JOB_SECONDS (default 3) the simulated steps' duration;
-DEPLOYTOOLS_SANDBOX_NODE_IMAGE (default deploytools/node:local) the image builds run in;
+DEPLOYTOOLS_SANDBOX_NODE_IMAGE the image builds run in (default deploytools/node:local,
+made on first use by deploytools.sandbox.node_image: Debian's nodejs, no npm);
 DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE (default the sandbox's working folder) where the app's
 source is when its repository is not a local path.
 """
@@ -68,12 +69,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from deploytools.sandbox import amplify_build, containers, loopback_http
+from deploytools.sandbox import amplify_build, containers, loopback_http, node_image
 from deploytools.sandbox.amplify_build import Builder, BuildOutcome, BuildRequest
 from deploytools.sandbox.emulators import Emulator, EmulatorContext
 from deploytools.sandbox.loopback_http import Answer, Request
 
-NODE_IMAGE = "deploytools/node:local"
 JOB_STEPS = ("BUILD", "DEPLOY", "VERIFY")
 PLATFORMS = ("WEB", "WEB_COMPUTE", "WEB_DYNAMIC")
 STAGES = ("PRODUCTION", "BETA", "DEVELOPMENT", "EXPERIMENTAL", "PULL_REQUEST")
@@ -669,6 +669,13 @@ def sandbox_builder() -> Builder | str:
     workloads = containers.connect(None)
     if isinstance(workloads, str):
         return workloads
-    image = os.environ.get("DEPLOYTOOLS_SANDBOX_NODE_IMAGE") or NODE_IMAGE
+    image = os.environ.get("DEPLOYTOOLS_SANDBOX_NODE_IMAGE") or node_image.NODE_IMAGE
     source = Path(os.environ.get("DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE") or os.getcwd())
-    return amplify_build.ContainerBuilder(workloads.client, image, source, workloads.sandbox)
+    client = workloads.client
+    return amplify_build.ContainerBuilder(
+        client,
+        image,
+        source,
+        workloads.sandbox,
+        make_image=(lambda: node_image.ensure(client)) if image == node_image.NODE_IMAGE else None,
+    )
