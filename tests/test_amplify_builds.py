@@ -107,7 +107,8 @@ def test_what_cannot_run_is_simulated_and_says_why(
     empty = source / "elsewhere"
     elsewhere = ContainerBuilder(docker_engine, "deploytools/no-such-node:1", empty, SANDBOX)
     assert (elsewhere.build(request(SERVER_BUILD)).reason) == (
-        f"simulated: the build commands were not run (the app root web is not in {empty})"
+        f"simulated: the build commands were not run (the app root web is not in {empty}; "
+        "set DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE to the repository's checkout)"
     )
     no_node = ContainerBuilder(docker_engine, "deploytools/no-such-node:1", source, SANDBOX)
     assert no_node.build(request(SERVER_BUILD)).reason == (

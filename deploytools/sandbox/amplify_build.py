@@ -93,7 +93,10 @@ class ContainerBuilder:
         source = self._source(request.repository)
         root = (source / request.app_root) if request.app_root else source
         if not root.is_dir():
-            return simulated(f"the app root {request.app_root or '.'} is not in {source}")
+            return simulated(
+                f"the app root {request.app_root or '.'} is not in {source}; set "
+                "DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE to the repository's checkout"
+            )
         try:
             self.client.images.get(self.image)
         except docker.errors.ImageNotFound:
