@@ -1,0 +1,278 @@
+"""Lambda functions run for real in the sandbox: Invoke through the Lambda front starts the
+function's container (image from the loopback registry, or a Zip package in the runtime's base
+image) against a Runtime API on loopback. Real Docker engine, registry and awslambdaric."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from deploytools.sandbox.lambda_runtime import front
+from tests import support
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/sandbox-lambda-test"
+HANDLERS = {
+    "ok.py": """
+import json, os
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps({
+        "name": event.get("name"),
+        "memory": os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
+        "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
+        "greeting": os.environ.get("GREETING"),
+        "remaining_ms_positive": context.get_remaining_time_in_millis() > 0,
+    })}
+""",
+    "raises.py": """
+def handler(event, context):
+    raise ValueError("no model for date " + str(event.get("date")))
+""",
+    "broken.py": """
+import model_weights_loader  # not in the image
+def handler(event, context):
+    return "unreachable"
+""",
+    "slow.py": """
+import time
+def handler(event, context):
+    time.sleep(30)
+""",
+    "exits.py": """
+import os
+def handler(event, context):
+    os._exit(3)
+""",
+}
+
+
+def lambda_base_image() -> None:
+    """The stand-in Lambda base (scripts/base-images, idempotent); fails in CI when absent."""
+    made = subprocess.run(
+        ["bash", str(support.REPO_ROOT / "scripts" / "base-images")],
+        env={**os.environ, "DOCKER_HOST": support.DOCKER_HOST},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        support.unavailable(f"scripts/base-images failed:\n{made.stderr[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def function_image(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """repository@digest, in the loopback registry, of an image holding every test handler."""
+    import docker
+
+    support.require_docker()
+    registry = support.require_registry()
+    lambda_base_image()
+    context = tmp_path_factory.mktemp("function-image")
+    for name, source in HANDLERS.items():
+        (context / name).write_text(source)
+    (context / "Dockerfile").write_text(
+        "FROM public.ecr.aws/lambda/python:3.12\nCOPY *.py ${LAMBDA_TASK_ROOT}/\n"
+        'CMD ["ok.handler"]\n'
+    )
+    repository = f"test/lambda-{uuid.uuid4().hex[:8]}"
+    client = docker.DockerClient(base_url=support.DOCKER_HOST, timeout=300)
+    try:
+        client.images.build(path=str(context), tag=f"{registry}/{repository}:v1", rm=True)
+        for line in client.images.push(f"{registry}/{repository}", tag="v1", stream=True, decode=True):
+            assert "error" not in line, line
+        digest = client.images.get_registry_data(f"{registry}/{repository}:v1").id
+    finally:
+        client.close()
+    return f"{repository}@{digest}"
+
+
+@pytest.fixture
+def lambda_endpoint(moto_endpoint: str, tmp_path: Path) -> Iterator[front.Running]:
+    running = front.serve(
+        moto_endpoint,
+        work_dir=tmp_path / "lambda",
+        registry=support.REGISTRY,
+        sandbox_id=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
+    iam.create_role(RoleName="sandbox-lambda-test", AssumeRolePolicyDocument="{}")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def lambda_client(running: front.Running) -> Any:
+    config = Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120)
+    return boto3.client("lambda", endpoint_url=running.url, region_name="us-east-1", config=config)
+
+
+def create_image_function(
+    client: Any, image: str, name: str, *, handler: str = "ok.handler", **extra: Any
+) -> None:
+    client.create_function(
+        FunctionName=name,
+        Role=ROLE,
+        PackageType="Image",
+        Code={"ImageUri": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{image}"},
+        ImageConfig={"Command": [handler]},
+        **extra,
+    )
+
+
+def invoke(client: Any, name: str, payload: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], Any]:
+    answer = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode(), **extra)
+    return answer, json.loads(answer["Payload"].read())
+
+
+def test_image_function_answers_with_the_handlers_body(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(
+        client,
+        function_image,
+        "predict",
+        MemorySize=2048,
+        Timeout=30,
+        Environment={"Variables": {"GREETING": "hello"}},
+    )
+    answer, body = invoke(client, "predict", {"name": "first"})
+    assert answer["StatusCode"] == 200
+    assert "FunctionError" not in answer
+    assert answer["ExecutedVersion"] == "$LATEST"
+    assert json.loads(body["body"]) == {
+        "name": "first",
+        "memory": "2048",
+        "version": "$LATEST",
+        "greeting": "hello",
+        "remaining_ms_positive": True,
+    }
+
+
+def test_alias_invokes_the_version_it_points_at(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(
+        client, function_image, "aliased", Environment={"Variables": {"GREETING": "v1"}}
+    )
+    version = client.publish_version(FunctionName="aliased")["Version"]
+    client.create_alias(FunctionName="aliased", Name="live", FunctionVersion=version)
+    client.update_function_configuration(
+        FunctionName="aliased", Environment={"Variables": {"GREETING": "latest"}}
+    )
+    answer, body = invoke(client, "aliased", {}, Qualifier="live")
+    assert answer["ExecutedVersion"] == version
+    assert json.loads(body["body"])["greeting"] == "v1"
+    _, latest = invoke(client, "aliased", {})
+    assert json.loads(latest["body"])["greeting"] == "latest"
+
+
+def test_a_handler_that_raises_is_a_function_error(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "raises", handler="raises.handler")
+    answer, body = invoke(client, "raises", {"date": "2025-10-20"})
+    assert answer["StatusCode"] == 200
+    assert answer["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "no model for date 2025-10-20"
+
+
+def test_an_import_error_is_the_runtimes_init_error(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "broken", handler="broken.handler")
+    answer, body = invoke(client, "broken", {})
+    assert answer["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+    assert body["errorMessage"] == (
+        "Unable to import module 'broken': No module named 'model_weights_loader'"
+    )
+
+
+def test_a_handler_past_its_timeout_is_ended(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "slow", handler="slow.handler", Timeout=2)
+    answer, body = invoke(client, "slow", {})
+    assert answer["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert body["errorMessage"].endswith("Task timed out after 2.00 seconds")
+
+
+def test_a_runtime_that_exits_is_an_exit_error(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "exits", handler="exits.handler")
+    answer, body = invoke(client, "exits", {})
+    assert answer["FunctionError"] == "Unhandled"
+    assert body == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": "Error: Runtime exited with error: exit status 3",
+    }
+
+
+def test_an_image_never_pushed_cannot_start(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    missing = function_image.split("@")[0] + "@sha256:" + "0" * 64
+    create_image_function(client, missing, "unpushed")
+    with pytest.raises(client.exceptions.ResourceConflictException) as raised:
+        client.invoke(FunctionName="unpushed", Payload=b"{}")
+    message = raised.value.response["Error"]["Message"]
+    assert message.startswith("The function unpushed:$LATEST cannot start in the sandbox: cannot pull")
+
+
+def test_zip_function_runs_with_its_package_at_var_task(
+    lambda_endpoint: front.Running, function_image: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", HANDLERS["ok.py"])
+    client.create_function(
+        FunctionName="zipped",
+        Role=ROLE,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Code={"ZipFile": package.getvalue()},
+        MemorySize=256,
+    )
+    answer, body = invoke(client, "zipped", {"name": "zip"})
+    assert "FunctionError" not in answer
+    assert json.loads(body["body"])["memory"] == "256"
+
+
+def test_warm_environment_is_reused(lambda_endpoint: front.Running, function_image: str) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "warm")
+    invoke(client, "warm", {"name": "one"})
+    invoke(client, "warm", {"name": "two"})
+    import docker
+
+    engine = docker.DockerClient(base_url=support.DOCKER_HOST)
+    try:
+        running = engine.containers.list(
+            filters={"label": f"org.deploytools.sandbox.function=warm"}
+        )
+    finally:
+        engine.close()
+    assert len(running) == 1
