@@ -8,6 +8,7 @@ import io
 import json
 import os
 import subprocess
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
+from deploytools.sandbox import apigateway
 from deploytools.sandbox.lambda_runtime import front
 from tests import support
 
@@ -48,6 +51,16 @@ def handler(event, context):
 import time
 def handler(event, context):
     time.sleep(30)
+""",
+    "cold.py": """
+import json, os, time
+time.sleep(float(os.environ.get("MODEL_LOAD_SECONDS", "0")))  # the model loads at init
+def handler(event, context):
+    return {"statusCode": 201, "headers": {"X-Model": "loaded"}, "body": json.dumps({
+        "rawPath": event["rawPath"], "routeKey": event["routeKey"], "body": event.get("body"),
+        "stage": event["requestContext"]["stage"], "host": event["headers"]["host"],
+        "query": event.get("queryStringParameters"), "params": event.get("pathParameters"),
+    })}
 """,
     "exits.py": """
 import os
@@ -89,7 +102,9 @@ def function_image(tmp_path_factory: pytest.TempPathFactory) -> str:
     client = docker.DockerClient(base_url=support.DOCKER_HOST, timeout=300)
     try:
         client.images.build(path=str(context), tag=f"{registry}/{repository}:v1", rm=True)
-        for line in client.images.push(f"{registry}/{repository}", tag="v1", stream=True, decode=True):
+        for line in client.images.push(
+            f"{registry}/{repository}", tag="v1", stream=True, decode=True
+        ):
             assert "error" not in line, line
         digest = client.images.get_registry_data(f"{registry}/{repository}:v1").id
     finally:
@@ -131,7 +146,9 @@ def create_image_function(
     )
 
 
-def invoke(client: Any, name: str, payload: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], Any]:
+def invoke(
+    client: Any, name: str, payload: dict[str, Any], **extra: Any
+) -> tuple[dict[str, Any], Any]:
     answer = client.invoke(FunctionName=name, Payload=json.dumps(payload).encode(), **extra)
     return answer, json.loads(answer["Payload"].read())
 
@@ -238,7 +255,9 @@ def test_an_image_never_pushed_cannot_start(
     with pytest.raises(client.exceptions.ResourceConflictException) as raised:
         client.invoke(FunctionName="unpushed", Payload=b"{}")
     message = raised.value.response["Error"]["Message"]
-    assert message.startswith("The function unpushed:$LATEST cannot start in the sandbox: cannot pull")
+    assert message.startswith(
+        "The function unpushed:$LATEST cannot start in the sandbox: cannot pull"
+    )
 
 
 def test_zip_function_runs_with_its_package_at_var_task(
@@ -270,9 +289,141 @@ def test_warm_environment_is_reused(lambda_endpoint: front.Running, function_ima
 
     engine = docker.DockerClient(base_url=support.DOCKER_HOST)
     try:
-        running = engine.containers.list(
-            filters={"label": f"org.deploytools.sandbox.function=warm"}
-        )
+        running = engine.containers.list(filters={"label": "org.deploytools.sandbox.function=warm"})
     finally:
         engine.close()
     assert len(running) == 1
+
+
+# --- API Gateway HTTP APIs -------------------------------------------------------------------
+
+
+def test_loopback_url_keeps_the_execute_api_host_as_first_segment() -> None:
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/predict?x=1"
+    assert apigateway.loopback_url(url, "http://127.0.0.1:9000/") == (
+        "http://127.0.0.1:9000/abc123.execute-api.us-east-1.amazonaws.com/predict?x=1"
+    )
+    assert apigateway.loopback_url("https://example.com/predict", "http://127.0.0.1:9000") is None
+
+
+def test_routes_match_as_api_gateway_matches_them() -> None:
+    routes = [
+        {"RouteKey": key}
+        for key in ("GET /items/{id}", "ANY /items/{proxy+}", "GET /items/all", "$default")
+    ]
+    match = apigateway.match_route
+    assert match(routes, "GET", "/items/all") == ({"RouteKey": "GET /items/all"}, {})
+    assert match(routes, "GET", "/items/7") == ({"RouteKey": "GET /items/{id}"}, {"id": "7"})
+    assert match(routes, "POST", "/items/7/parts") == (
+        {"RouteKey": "ANY /items/{proxy+}"},
+        {"proxy": "7/parts"},
+    )
+    assert match(routes, "GET", "/other") == ({"RouteKey": "$default"}, {})
+    assert match(routes[:3], "GET", "/other") is None
+
+
+@pytest.fixture
+def http_api(lambda_endpoint: front.Running, moto_endpoint: str) -> Iterator[str]:
+    """The base URL of the loopback HTTP API server, in front of the Lambda front."""
+    running = apigateway.serve(moto_endpoint, lambda_endpoint.url)
+    try:
+        yield running.url
+    finally:
+        running.stop()
+
+
+def create_http_api(moto_endpoint: str, function_arn: str, routes: list[str]) -> str:
+    """An HTTP API (as Terraform creates the example's) whose routes go to `function_arn`;
+    returns its endpoint as moto reports it."""
+    client = boto3.client("apigatewayv2", endpoint_url=moto_endpoint, region_name="us-east-1")
+    api = client.create_api(Name=f"api-{uuid.uuid4().hex[:6]}", ProtocolType="HTTP")
+    integration = client.create_integration(
+        ApiId=api["ApiId"],
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=function_arn,
+        PayloadFormatVersion="2.0",
+        TimeoutInMillis=30000,
+    )
+    for key in routes:
+        client.create_route(
+            ApiId=api["ApiId"],
+            RouteKey=key,
+            Target=f"integrations/{integration['IntegrationId']}",
+        )
+    client.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    return str(api["ApiEndpoint"])
+
+
+def aliased_function(client: Any, image: str, name: str, handler: str, **extra: Any) -> str:
+    create_image_function(client, image, name, handler=handler, Timeout=60, **extra)
+    version = client.publish_version(FunctionName=name)["Version"]
+    alias = client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    return str(alias["AliasArn"])
+
+
+def test_an_api_route_answers_with_the_handlers_body(
+    lambda_endpoint: front.Running, function_image: str, http_api: str, moto_endpoint: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    arn = aliased_function(client, function_image, "routed", "cold.handler")
+    endpoint = create_http_api(moto_endpoint, arn, ["POST /predict", "GET /items/{id}"])
+    url = apigateway.loopback_url(endpoint, http_api)
+    assert url is not None
+    answer = requests.post(f"{url}/predict?debug=1", data='{"date": "2025-10-20"}', timeout=60)
+    assert answer.status_code == 201
+    assert answer.headers["X-Model"] == "loaded"
+    assert answer.json() == {
+        "rawPath": "/predict",
+        "routeKey": "POST /predict",
+        "body": '{"date": "2025-10-20"}',
+        "stage": "$default",
+        "host": endpoint.split("://", 1)[1],
+        "query": {"debug": "1"},
+        "params": None,
+    }
+    assert requests.get(f"{url}/items/7", timeout=60).json()["params"] == {"id": "7"}
+    missing = requests.get(f"{url}/nowhere", timeout=60)
+    assert (missing.status_code, missing.json()) == (404, {"message": "Not Found"})
+
+
+def test_a_function_error_is_api_gateways_500(
+    lambda_endpoint: front.Running, function_image: str, http_api: str, moto_endpoint: str
+) -> None:
+    client = lambda_client(lambda_endpoint)
+    arn = aliased_function(client, function_image, "failing", "raises.handler")
+    url = apigateway.loopback_url(create_http_api(moto_endpoint, arn, ["POST /predict"]), http_api)
+    answer = requests.post(f"{url}/predict", data="{}", timeout=60)
+    assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_a_cold_start_past_the_integration_timeout_is_503_then_a_retry_succeeds(
+    lambda_endpoint: front.Running,
+    function_image: str,
+    http_api: str,
+    moto_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The DistilBERT cold start, scaled down: the model loads for 4 s at init, the API's
+    limit is 2 s (DEPLOYTOOLS_SANDBOX_API_TIMEOUT_SECONDS; 29 s by default)."""
+    monkeypatch.setenv(apigateway.TIMEOUT_VARIABLE, "2")
+    client = lambda_client(lambda_endpoint)
+    arn = aliased_function(
+        client,
+        function_image,
+        "cold",
+        "cold.handler",
+        Environment={"Variables": {"MODEL_LOAD_SECONDS": "4"}},
+    )
+    url = apigateway.loopback_url(create_http_api(moto_endpoint, arn, ["POST /predict"]), http_api)
+    started = time.monotonic()
+    first = requests.post(f"{url}/predict", data="{}", timeout=60)
+    assert (first.status_code, first.json()) == (503, {"message": "Service Unavailable"})
+    assert 2 <= time.monotonic() - started < 3.5
+    statuses = [first.status_code]
+    delay = 1.0
+    while statuses[-1] != 201 and len(statuses) < 6:
+        time.sleep(delay)
+        delay *= 2
+        statuses.append(requests.post(f"{url}/predict", data="{}", timeout=60).status_code)
+    assert statuses[-1] == 201, statuses
+    assert set(statuses[:-1]) == {503}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,10 +76,8 @@ class Engine:
             raise ContainerError(f"cannot start {spec.image}: {_explain(exc)}") from exc
 
     def remove(self, container: Any) -> None:
-        try:
+        with contextlib.suppress(docker.errors.DockerException):  # already gone
             container.remove(force=True)
-        except docker.errors.DockerException:
-            pass  # already gone
 
     def remove_labelled(self, label: str, value: str) -> None:
         try:

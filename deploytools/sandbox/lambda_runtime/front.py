@@ -15,6 +15,7 @@ Every request is forwarded to moto unchanged except:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import uuid
@@ -44,7 +45,7 @@ Answer = tuple[int, dict[str, str], bytes]
 def function_and_qualifier(raw: str, query: str) -> tuple[str, str | None]:
     """(name, qualifier) of Invoke's FunctionName path part and its `Qualifier` parameter."""
     name = unquote(raw)
-    qualifier = (parse_qs(query).get("Qualifier") or [None])[0]
+    qualifier: str | None = next(iter(parse_qs(query).get("Qualifier") or []), None)
     if name.startswith("arn:"):
         parts = name.split(":")
         name = parts[6] if len(parts) > 6 else name
@@ -84,7 +85,7 @@ class Front:
         if method == "POST" and len(parts) == 5 and parts[4] == "invocations":
             return self.invoke(parts[3], split.query, headers, body)
         if method == "POST" and split.path.rstrip("/") == API:
-            self._keep_code((json.loads(body or b"{}").get("Code") or {}))
+            self._keep_code(json.loads(body or b"{}").get("Code") or {})
         elif method == "PUT" and len(parts) == 5 and parts[4] == "code":
             self._keep_code(json.loads(body or b"{}"))
         return self.forward(method, path, headers, body)
@@ -124,10 +125,9 @@ class Front:
         return 200, result, outcome.payload
 
     def _quietly(self, spec: Any, body: bytes) -> None:
-        try:
+        # An asynchronous invocation's failure goes nowhere without a destination.
+        with contextlib.suppress(StartFailed):
             self.environments.invoke(spec, body)
-        except StartFailed:
-            pass  # an asynchronous invocation's failure goes nowhere without a destination
 
     def _keep_code(self, code: dict[str, Any]) -> None:
         if code.get("ZipFile"):

@@ -154,6 +154,10 @@ def _error_outcome(body: bytes, header_type: str | None) -> Outcome:
     return Outcome(json.dumps(document).encode(), error_type)
 
 
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+
+
 def _handler(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -191,7 +195,7 @@ def _handler(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
                     "Lambda-Runtime-Aws-Request-Id": invocation.id,
                     "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
                     "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
-                    "Lambda-Runtime-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
+                    "Lambda-Runtime-Trace-Id": _trace_id(),
                 },
             )
 
