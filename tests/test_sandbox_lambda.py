@@ -427,3 +427,50 @@ def test_a_cold_start_past_the_integration_timeout_is_503_then_a_retry_succeeds(
         statuses.append(requests.post(f"{url}/predict", data="{}", timeout=60).status_code)
     assert statuses[-1] == 201, statuses
     assert set(statuses[:-1]) == {503}
+
+
+# --- the sandbox process -----------------------------------------------------------------------
+
+
+def test_the_sandbox_serves_functions_and_apis_and_removes_their_containers(
+    function_image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sandbox up` registers the Lambda front and the HTTP API server; `sandbox down` ends
+    the function containers it started."""
+    import docker
+
+    from deploytools.cli import main
+    from deploytools.sandbox import state
+
+    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_DIR", str(tmp_path))
+    monkeypatch.setenv("DOCKER_HOST", support.DOCKER_HOST)
+    assert main(["sandbox", "up", "--json"]) == 0
+    try:
+        running = state.read()
+        assert running is not None
+        moto_url = running.aws_url
+        boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1").create_role(
+            RoleName="sandbox-lambda-test", AssumeRolePolicyDocument="{}"
+        )
+        client = boto3.client(
+            "lambda",
+            endpoint_url=running.endpoints["lambda"],
+            region_name="us-east-1",
+            config=Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120),
+        )
+        arn = aliased_function(client, function_image, "served", "cold.handler")
+        url = apigateway.sandbox_url(create_http_api(moto_url, arn, ["GET /health"]))
+        assert url is not None and url.startswith(running.serving["apigateway"] + "/")
+        answer = requests.get(f"{url}/health", timeout=60)
+        assert answer.status_code == 201
+        assert answer.json()["routeKey"] == "GET /health"
+    finally:
+        assert main(["sandbox", "down"]) == 0
+    engine = docker.DockerClient(base_url=support.DOCKER_HOST)
+    try:
+        left = engine.containers.list(
+            all=True, filters={"label": f"org.deploytools.sandbox={running.pid}"}
+        )
+    finally:
+        engine.close()
+    assert left == []
