@@ -280,6 +280,37 @@ def test_zip_function_runs_with_its_package_at_var_task(
     assert json.loads(body["body"])["memory"] == "256"
 
 
+def zip_of(source: str) -> bytes:
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", source)
+    return package.getvalue()
+
+
+def test_new_code_gets_a_new_environment(lambda_endpoint: front.Running) -> None:
+    client = lambda_client(lambda_endpoint)
+    client.create_function(
+        FunctionName="recoded",
+        Role=ROLE,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Code={"ZipFile": zip_of("def handler(event, context):\n    return 'first'\n")},
+    )
+    assert invoke(client, "recoded", {})[1] == "first"
+    client.update_function_code(
+        FunctionName="recoded",
+        ZipFile=zip_of("def handler(event, context):\n    return 'second'\n"),
+    )
+    assert invoke(client, "recoded", {})[1] == "second"
+
+
+def test_dry_run_and_event_invocations(lambda_endpoint: front.Running, function_image: str) -> None:
+    client = lambda_client(lambda_endpoint)
+    create_image_function(client, function_image, "typed")
+    assert client.invoke(FunctionName="typed", InvocationType="DryRun")["StatusCode"] == 204
+    assert client.invoke(FunctionName="typed", InvocationType="Event")["StatusCode"] == 202
+
+
 def test_warm_environment_is_reused(lambda_endpoint: front.Running, function_image: str) -> None:
     client = lambda_client(lambda_endpoint)
     create_image_function(client, function_image, "warm")

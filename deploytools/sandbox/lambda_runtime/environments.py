@@ -81,6 +81,7 @@ class Environments:
         self.moto_url = moto_url
         self._all: list[Environment] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def invoke(self, spec: FunctionSpec, payload: bytes) -> Outcome:
         environment = self._acquire(spec)
@@ -91,6 +92,7 @@ class Environments:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             environments, self._all = self._all, []
         for environment in environments:
             environment.stop()
@@ -103,10 +105,15 @@ class Environments:
                 if environment.spec.key == spec.key and not environment.busy:
                     environment.busy = True
                     return environment
+        if self._closed:
+            raise StartFailed("the sandbox is stopping")
         environment = self._start(spec)
         with self._lock:
-            self._all.append(environment)
-        return environment
+            if not self._closed:
+                self._all.append(environment)
+                return environment
+        environment.stop()  # the sandbox stopped while this one started
+        raise StartFailed("the sandbox is stopping")
 
     def _release(self, environment: Environment) -> None:
         environment.last_used = time.monotonic()
