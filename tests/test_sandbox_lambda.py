@@ -114,11 +114,12 @@ def function_image(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def lambda_endpoint(moto_endpoint: str, tmp_path: Path) -> Iterator[front.Running]:
+    sandbox_id = f"test-{uuid.uuid4().hex[:8]}"
     running = front.serve(
         moto_endpoint,
         work_dir=tmp_path / "lambda",
         registry=support.REGISTRY,
-        sandbox_id=f"test-{uuid.uuid4().hex[:8]}",
+        sandbox_id=sandbox_id,
     )
     iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name="us-east-1")
     iam.create_role(RoleName="sandbox-lambda-test", AssumeRolePolicyDocument="{}")
@@ -126,6 +127,17 @@ def lambda_endpoint(moto_endpoint: str, tmp_path: Path) -> Iterator[front.Runnin
         yield running
     finally:
         running.stop()
+    assert containers_labelled(f"org.deploytools.sandbox={sandbox_id}") == []
+
+
+def containers_labelled(label: str) -> list[Any]:
+    import docker
+
+    engine = docker.DockerClient(base_url=support.DOCKER_HOST)
+    try:
+        return list(engine.containers.list(all=True, filters={"label": label}))
+    finally:
+        engine.close()
 
 
 def lambda_client(running: front.Running) -> Any:
@@ -316,14 +328,7 @@ def test_warm_environment_is_reused(lambda_endpoint: front.Running, function_ima
     create_image_function(client, function_image, "warm")
     invoke(client, "warm", {"name": "one"})
     invoke(client, "warm", {"name": "two"})
-    import docker
-
-    engine = docker.DockerClient(base_url=support.DOCKER_HOST)
-    try:
-        running = engine.containers.list(filters={"label": "org.deploytools.sandbox.function=warm"})
-    finally:
-        engine.close()
-    assert len(running) == 1
+    assert len(containers_labelled("org.deploytools.sandbox.function=warm")) == 1
 
 
 # --- API Gateway HTTP APIs -------------------------------------------------------------------
@@ -468,8 +473,6 @@ def test_the_sandbox_serves_functions_and_apis_and_removes_their_containers(
 ) -> None:
     """`sandbox up` registers the Lambda front and the HTTP API server; `sandbox down` ends
     the function containers it started."""
-    import docker
-
     from deploytools.cli import main
     from deploytools.sandbox import state
 
@@ -497,11 +500,4 @@ def test_the_sandbox_serves_functions_and_apis_and_removes_their_containers(
         assert answer.json()["routeKey"] == "GET /health"
     finally:
         assert main(["sandbox", "down"]) == 0
-    engine = docker.DockerClient(base_url=support.DOCKER_HOST)
-    try:
-        left = engine.containers.list(
-            all=True, filters={"label": f"org.deploytools.sandbox={running.pid}"}
-        )
-    finally:
-        engine.close()
-    assert left == []
+    assert containers_labelled(f"org.deploytools.sandbox={running.pid}") == []

@@ -18,6 +18,8 @@ ROLE_LABEL = "org.deploytools.sandbox.role"
 GRACE_SECONDS = 0.2
 # Lambda freezes idle environments and eventually drops them; the sandbox drops them sooner.
 IDLE_SECONDS = 600.0
+# How long stopping waits for environments that are starting (an image pull included).
+STOP_WAIT_SECONDS = 60.0
 
 
 class StartFailed(Exception):
@@ -82,6 +84,8 @@ class Environments:
         self._all: list[Environment] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._starting = 0
+        self._started = threading.Condition(self._lock)
 
     def invoke(self, spec: FunctionSpec, payload: bytes) -> Outcome:
         environment = self._acquire(spec)
@@ -93,6 +97,8 @@ class Environments:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            # A container being started now would outlive the sweep below.
+            self._started.wait_for(lambda: self._starting == 0, timeout=STOP_WAIT_SECONDS)
             environments, self._all = self._all, []
         for environment in environments:
             environment.stop()
@@ -105,15 +111,25 @@ class Environments:
                 if environment.spec.key == spec.key and not environment.busy:
                     environment.busy = True
                     return environment
-        if self._closed:
+            if self._closed:
+                raise StartFailed("the sandbox is stopping")
+            self._starting += 1
+        started: Environment | None = None
+        closed = False
+        try:
+            started = self._start(spec)
+        finally:
+            with self._lock:
+                self._starting -= 1
+                closed = self._closed
+                if started is not None and closed:
+                    started.stop()  # the sandbox stopped while this one started
+                elif started is not None:
+                    self._all.append(started)
+                self._started.notify_all()
+        if closed:
             raise StartFailed("the sandbox is stopping")
-        environment = self._start(spec)
-        with self._lock:
-            if not self._closed:
-                self._all.append(environment)
-                return environment
-        environment.stop()  # the sandbox stopped while this one started
-        raise StartFailed("the sandbox is stopping")
+        return started
 
     def _release(self, environment: Environment) -> None:
         environment.last_used = time.monotonic()
