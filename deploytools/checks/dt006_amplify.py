@@ -48,8 +48,8 @@ def _amplify(ctx: CheckContext) -> Amplify | None:
 
 
 def _spec_path(ctx: CheckContext, amplify: Amplify | None) -> Path | None:
-    if amplify is not None:
-        path = ctx.root / amplify.build_spec
+    if amplify is not None and ctx.config is not None:
+        path = ctx.config.root / amplify.build_spec
         return path if path.is_file() else None  # DT000 reports a missing build spec
     return next((ctx.root / n for n in SPEC_NAMES if (ctx.root / n).is_file()), None)
 

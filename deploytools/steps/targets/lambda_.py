@@ -26,10 +26,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
 from deploytools.steps.targets import warmup
 from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
-from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT, human_size
+from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
 LATEST = "$LATEST"
 ECR_HOST = re.compile(
