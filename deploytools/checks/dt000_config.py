@@ -51,10 +51,10 @@ def terraform_problems(ctx: CheckContext) -> Iterator[Finding]:
     for unread in ctx.terraform.unparseable:
         yield Finding(
             unread.rel,
-            1,
+            unread.line,
             "DT000",
-            f"python-hcl2 cannot parse this file ({unread.reason}); DT007, DT008 and DT009 "
-            "did not read it",
+            f"python-hcl2 cannot parse this file (stopped at column {unread.column}); DT007, "
+            "DT008 and DT009 did not read it",
             fix="Run terraform validate; if Terraform accepts the file, report the construct "
             "to python-hcl2 and review the file by hand.",
             severity=Severity.WARNING,

@@ -24,7 +24,8 @@ _SOURCE = re.compile(r"^\s*source\s*=", re.M)
 @dataclass(frozen=True)
 class Unparseable:
     rel: str
-    reason: str
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class TerraformIndex:
         try:
             tf = parse_file(entry.path, self._read(entry.path))
         except HclSyntaxError as exc:
-            self.unparseable.append(Unparseable(entry.rel, str(exc)))
+            self.unparseable.append(Unparseable(entry.rel, exc.line, exc.column))
             return None
         self.files.append(tf)
         self._rel[tf.path] = entry.rel

@@ -192,17 +192,26 @@ def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
             yield replace(block, span=_header(text, block))
 
 
+_POSITION = re.compile(r"line (\d+), col(?:umn)? (\d+)")
+
+
 class HclSyntaxError(ValueError):
     """python-hcl2 cannot parse the file (Terraform may still accept it)."""
 
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+        super().__init__(f"line {line}, column {column}")
+
 
 def parse_file(path: Path, text: str) -> TfFile:
-    """The file's blocks; HclSyntaxError (with python-hcl2's first line) when it cannot parse."""
+    """The file's blocks; HclSyntaxError where python-hcl2 stops (its message quotes the file's
+    text, which may hold a secret, so only the position is kept)."""
     import hcl2
 
     try:
         parsed = hcl2.loads(text)
     except Exception as exc:  # python-hcl2 raises lark's exceptions, which vary by version
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise HclSyntaxError(first) from exc
+        where = _POSITION.search(str(exc))
+        line, column = (int(where[1]), int(where[2])) if where else (1, 1)
+        raise HclSyntaxError(line, column) from exc
     return TfFile(path, text, tuple(_blocks(parsed, text)), parsed)
