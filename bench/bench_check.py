@@ -5,7 +5,8 @@ Each tree is an app repository as teams write them: Python modules, Terraform fo
 service, IAM policies, variables), Dockerfiles with .dockerignore, Markdown, JSON data and a
 workflow, in that mix, in a git work tree (so check lists it with git ls-files). check runs in
 a fresh process, as a user runs it; the time per 1k files leaves out its start-up (measured
-on an empty repository). checkov runs with its own default frameworks (not in --tiny). Prints; asserts nothing. Goal: at most 50 ms per 1k files.
+on an empty repository). checkov runs with its own default frameworks (not in --tiny).
+Prints; asserts nothing. Goal: at most 50 ms per 1k files.
 
     python bench/bench_check.py                  # 1k, 10k, 50k files; checkov up to 10k
     python bench/bench_check.py --checkov-max 50000
