@@ -14,9 +14,7 @@ as `deploytools/<function>/<sha256>.zip` first.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import describe, error_code
+from deploytools.lib.image_reference import parse_image
 from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
 from deploytools.steps.targets import warmup
@@ -34,9 +33,6 @@ from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
 LATEST = "$LATEST"
-ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
-)
 RETRYABLE = {"ResourceConflictException", "TooManyRequestsException"}
 PUSH_FIX = "push it first: deploytools build --push"
 
@@ -47,36 +43,6 @@ class ImageNotInEcr(DeployError):
 
 class LambdaUpdateFailed(TargetFailed):
     """Lambda could not apply the new code or configuration (LastUpdateStatus Failed)."""
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    registry: str
-    repository: str
-    digest: str | None
-    tag: str | None
-
-    @property
-    def registry_id(self) -> str | None:
-        match = ECR_HOST.match(self.registry)
-        return match["account"] if match else None
-
-    @property
-    def image_id(self) -> dict[str, str]:
-        return {"imageDigest": self.digest} if self.digest else {"imageTag": self.tag or "latest"}
-
-
-def parse_image(uri: str) -> ImageRef:
-    """`<registry>/<repository>@sha256:…` (or `:tag`) into its parts."""
-    name, _, digest = uri.partition("@")
-    registry, _, path = name.partition("/")
-    if not path or not ("." in registry or ":" in registry or registry == "localhost"):
-        raise BadInput(f"{uri}: not an image in a registry (<registry>/<repository>@sha256:…)")
-    repository, tag = path, None
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        repository, _, tag = path.rpartition(":")
-    return ImageRef(registry, repository, digest or None, tag)
 
 
 class Refresher:
