@@ -1,9 +1,9 @@
-"""What `check` reads: the repository root, and the Terraform the config names.
+"""What `check` reads: the repository root, and the parts of it the config names.
 
 Paths in findings are relative to the repository root (git's top level, else the config's
-folder), wherever the config lives; with a config, the Terraform rules read only its Terraform
-dirs and their local modules, so a second copy of a folder that nothing deploys is not
-reported twice.
+folder), wherever the config lives. With a config, the rules read the config's folder, what the
+config names outside it, and the workflows; the Terraform rules read only its Terraform dirs
+and their local modules, so a second copy of a folder that nothing deploys is not reported.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from deploytools import proc
 from deploytools.config.interpolate import Resolver
 from deploytools.config.loader import LoadedConfig
 from deploytools.errors import DeployError
+
+WORKFLOWS = ".github/workflows"
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,29 @@ def relative(path: Path, root: Path) -> str:
 
 
 def config_scope(config: LoadedConfig, root: Path) -> Scope:
-    """The whole repository, with Terraform limited to the dirs the config names (and the local
-    modules they call, which the Terraform index follows). Committed secrets and Dockerfiles are
-    a problem wherever they are; Terraform that nothing deploys is not."""
+    """The config's folder and what the config names (images, packages, code, the Amplify app,
+    Terraform dirs) wherever they are, and the repository's workflows. The Terraform rules read
+    the named dirs and the local modules they call (the Terraform index follows those)."""
+    model, base = config.model, config.root
+
+    def rel(value: str) -> str:
+        return relative(base / value, root)
+
+    paths = [relative(base, root), WORKFLOWS]
+    for image in model.images.values():
+        paths += [rel(image.context), rel(image.dockerfile)]
+    for target in model.targets.values():
+        package = getattr(target, "package", None)
+        if package is not None:
+            paths.append(rel(package.source))
+        paths += [rel(p) for p in target.env_from_code]
+    if model.frontend is not None and model.frontend.amplify is not None:
+        amplify = model.frontend.amplify
+        paths += [rel(amplify.app_root), rel(amplify.build_spec)]
     roots = None
-    if config.model.terraform is not None:
-        roots = tuple(sorted({relative(config.root / d, root) for d in terraform_dirs(config)}))
-    return Scope(("",), roots)
+    if model.terraform is not None:
+        roots = tuple(sorted({rel(d) for d in terraform_dirs(config)}))
+    return Scope(tuple(sorted(set(paths))), roots)
 
 
 def terraform_dirs(config: LoadedConfig) -> list[str]:
