@@ -80,8 +80,8 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def content_tag_seconds(root: Path, runs: int) -> tuple[list[float], str, int]:
+    from deploytools.lib.build_context import load_context
     from deploytools.steps.images.content_tag import content_tag
-    from deploytools.steps.images.context import load_context
 
     def once() -> tuple[str, int]:
         ctx = load_context(root, root / "Dockerfile")

@@ -23,6 +23,7 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
+from deploytools.lib.image_reference import parse_image
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import lambda_, refresher_for, warmup
 from deploytools.steps.targets.base import RolledBack, TargetFailed
@@ -527,20 +528,20 @@ def test_restore_to_a_deleted_version_fails(aws: AwsContext, image_function: str
 
 
 def test_parse_image() -> None:
-    ref = lambda_.parse_image(f"{REGISTRY}/team/predictor@sha256:{'a' * 64}")
+    ref = parse_image(f"{REGISTRY}/team/predictor@sha256:{'a' * 64}")
     assert (ref.repository, ref.registry_id, ref.image_id) == (
         "team/predictor",
         ACCOUNT,
         {"imageDigest": f"sha256:{'a' * 64}"},
     )
-    local = lambda_.parse_image("127.0.0.1:5055/predictor:v1")
+    local = parse_image("127.0.0.1:5055/predictor:v1")
     assert (local.repository, local.registry_id, local.image_id) == (
         "predictor",
         None,
         {"imageTag": "v1"},
     )
     with pytest.raises(lambda_.BadInput):
-        lambda_.parse_image("predictor:v1")
+        parse_image("predictor:v1")
 
 
 # --- warm-up by invoking the function ---------------------------------------------------------

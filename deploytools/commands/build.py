@@ -8,7 +8,6 @@ import json
 from deploytools.commands import App, add_env
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
-from deploytools.steps.images import build_images, image_names
 
 NAME = "build"
 HELP = "build images for linux/amd64 (provenance off); --push pushes them to ECR"
@@ -35,6 +34,8 @@ def sandbox_registry() -> str:
 
 
 def run(app: App) -> int:
+    from deploytools.steps.images import build_images, image_names
+
     args, reporter = app.args, app.reporter
     env = app.env_config()
     names = image_names(env, args.images)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from deploytools.commands import App, add_env, add_only
 from deploytools.errors import ExitCode
 from deploytools.output import github
-from deploytools.pipeline import Options, RealSteps, Run, Steps, deploy
+
+if TYPE_CHECKING:  # the pipeline loads the AWS SDK: only the commands that run it import it
+    from deploytools.pipeline import Run, Steps
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -24,11 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def default_steps(app: App) -> Steps:
     """The step modules; tests replace this to inject their own."""
+    from deploytools.pipeline import RealSteps
+
     return RealSteps(root=app.config.root, sandbox=bool(app.args.sandbox))
 
 
 def make_run(app: App, *, start_sandbox: bool = False) -> Run:
     """The pipeline's view of a command: config, AWS (or the sandbox), options, steps."""
+    from deploytools.pipeline import Options, Run
+
     env = app.env_config()
     registry: str | None = None
     missing: dict[str, str] = {}
@@ -63,6 +70,8 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
 
 
 def run(app: App) -> int:
+    from deploytools.pipeline import deploy
+
     pipeline_run = make_run(app, start_sandbox=True)
     reporter = app.reporter
     try:

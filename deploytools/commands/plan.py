@@ -7,8 +7,6 @@ import argparse
 from deploytools.commands import App, add_env
 from deploytools.commands.deploy import make_run
 from deploytools.errors import ExitCode
-from deploytools.pipeline import plan
-from deploytools.pipeline.plan import render
 
 NAME = "plan"
 HELP = "show what deploy would do for an environment; changes nothing"
@@ -19,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.pipeline import plan
+    from deploytools.pipeline.plan import render
+
     result = plan(make_run(app))
     for line in render(result.document):
         app.reporter.line(line)

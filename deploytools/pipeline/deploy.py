@@ -17,6 +17,7 @@ from typing import Any
 
 from deploytools.config import EnvConfig
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, TargetsFailed, pending_in
@@ -24,7 +25,6 @@ from deploytools.pipeline.seam import Unavailable, ZipPackage, is_loopback
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
 from deploytools.steps.smoke import SmokeFailed
-from deploytools.steps.terraform.outputs import declared_outputs
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deploytools import proc
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import error_code
 from deploytools.output import redact
 
 CHUNK = 4096  # Standard tier's limit, in bytes; the JSON is ASCII so characters are bytes
@@ -253,7 +254,7 @@ class ReleaseStore:
         try:
             return str(self._ssm.get_parameter(Name=name)["Parameter"]["Value"])
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ParameterNotFound":
+            if error_code(exc) == "ParameterNotFound":
                 return None
             raise DeployError(f"cannot read the release record {name}: {exc}") from exc
 

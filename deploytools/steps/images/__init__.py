@@ -38,8 +38,8 @@ Errors (all DeployError): BuildFailed, PushFailed, ImageRejected, DockerUnavaila
 ImageError; BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
 """
 
+from deploytools.lib.dockerignore import BadIgnorePattern
 from deploytools.steps.images.builder import Builder, BuildRequest
-from deploytools.steps.images.dockerignore import BadIgnorePattern
 from deploytools.steps.images.errors import (
     BuildFailed,
     DockerUnavailable,

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploytools.aws import AwsContext
 from deploytools.config.model import BatchTarget
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import describe
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import apply_to_container, input_members, pick_secrets
 from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
@@ -254,13 +255,13 @@ class Refresher:
         try:
             answer: dict[str, Any] = getattr(self.client, operation)(**kwargs)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
             raise TargetFailed(
-                f"batch:{operation} for {self.job_definition}: "
-                f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+                describe(f"batch:{operation} for {self.job_definition}", exc)
             ) from exc
         except BotoCoreError as exc:
-            raise TargetFailed(f"batch:{operation} for {self.job_definition}: {exc}") from exc
+            raise TargetFailed(
+                describe(f"batch:{operation} for {self.job_definition}", exc)
+            ) from exc
         return answer
 
     def _state(
