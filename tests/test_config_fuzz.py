@@ -38,8 +38,7 @@ targets:
 """
 LOCATED = re.compile(r"^error: deploytools\.yml:\d+: \S")
 ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
-    for i in range(8)
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)
 )
 TAGS = "remove it (or use !!str, !!int, !!float, !!bool or !!null)"
 
@@ -98,8 +97,9 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
         "deploytools.yml:14: nested deeper than 50 levels; flatten the structure",
     ),
     "5,000-digit number": (
-        VALID.replace("    image: api\n", "    image: api\n    timeout: " + "9" * 5000 + "\n")
-        .encode(),
+        VALID.replace(
+            "    image: api\n", "    image: api\n    timeout: " + "9" * 5000 + "\n"
+        ).encode(),
         "deploytools.yml:14: a number of 5,000 characters is too long; quote it if it is text",
     ),
     "recursive alias": (
