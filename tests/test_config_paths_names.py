@@ -28,7 +28,10 @@ targets:
     cluster: shop-{env}
     image: api
 """
-OUTSIDE = "is outside the repository (the folder of the config file); use a path inside it"
+OUTSIDE = (
+    "is outside the repository (the git checkout, or the folder, of the config file); "
+    "use a path inside it"
+)
 LAMBDA = "  fn:\n    type: lambda\n    image: api\n"
 
 
@@ -219,3 +222,20 @@ def test_zip_keeps_a_symlink_inside_the_source(tmp_path: Path) -> None:
     (source / "handler.py").write_text("x = 1\n")
     os.symlink(source / "handler.py", source / "alias.py")
     assert [f.name for f in select_files(source)] == ["alias.py", "handler.py"]
+
+
+def test_paths_may_leave_the_config_folder_within_the_git_checkout(tmp_path: Path) -> None:
+    """The examples of this repository keep their Terraform two folders up, in the same git
+    checkout; that is inside the repository."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "terraform" / "dev").mkdir(parents=True)
+    app = tmp_path / "examples" / "app"
+    app.mkdir(parents=True)
+    config = VALID + "terraform:\n  dir: ../../terraform/{env}\n"
+    loaded = load_config(write_repo(app, config))
+    assert loaded.model.terraform is not None
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_repo(app, VALID + "terraform:\n  dir: ../../../elsewhere\n"))
+    assert raised.value.problems == [
+        f"deploytools.yml:15: terraform.dir: ../../../elsewhere {OUTSIDE}"
+    ]

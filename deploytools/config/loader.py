@@ -188,10 +188,11 @@ def _cross_check(cfg: LoadedConfig) -> Iterator[str]:
 def _escaping_paths(cfg: LoadedConfig) -> Generator[str, None, set[KeyPath]]:
     """Paths that leave the repository, in any environment; returns their key paths."""
     escaped: set[KeyPath] = set()
+    repository = paths.repository_root(cfg.root)
     for path, value in paths.configured_paths(cfg.model):
         for env in cfg.model.environments:
             resolved = interpolate.Resolver(cfg.model.project, env).text(value)
-            if not paths.inside(cfg.root, resolved):
+            if not paths.inside(cfg.root, repository, resolved):
                 escaped.add(path)
                 yield f"{cfg.where(path)}: {paths.outside_message(value)}"
                 break

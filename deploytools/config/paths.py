@@ -10,10 +10,20 @@ from deploytools.config.model import Config
 from deploytools.config.yamlpos import KeyPath
 
 
-def inside(root: Path, value: str) -> bool:
-    """Whether `value`, relative to `root`, names something inside it (symlinks followed)."""
+def repository_root(config_folder: Path) -> Path:
+    """The git checkout that holds the config (`.git` is a folder, or a file in a worktree),
+    else the config's own folder."""
+    for folder in (config_folder, *config_folder.parents):
+        if (folder / ".git").exists():
+            return folder
+    return config_folder
+
+
+def inside(base: Path, root: Path, value: str) -> bool:
+    """Whether `value`, relative to `base`, names something inside `root` (symlinks
+    followed)."""
     try:
-        resolved = (root / value).resolve()
+        resolved = (base / value).resolve()
     except (OSError, RuntimeError):  # a symlink loop, a name the OS refuses
         return False
     return resolved.is_relative_to(root.resolve())
@@ -22,7 +32,8 @@ def inside(root: Path, value: str) -> bool:
 def outside_message(value: str) -> str:
     shown = value if len(value) <= 120 else value[:120] + "..."
     return (
-        f"{shown} is outside the repository (the folder of the config file); use a path inside it"
+        f"{shown} is outside the repository (the git checkout, or the folder, of the config "
+        "file); use a path inside it"
     )
 
 
