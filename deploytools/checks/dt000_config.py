@@ -16,8 +16,10 @@ PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
     "DT000",
     "deploytools.yml is invalid",
     description=(
-        "Unknown keys, wrong types, undefined images or environments, missing files, and "
-        "{tf.<output>} references to outputs the Terraform root does not declare."
+        "Unsafe or unreadable YAML, unknown keys, wrong types, undefined images or "
+        "environments, missing files or paths outside the repository, names AWS refuses, "
+        "malformed placeholders, and {tf.<output>} references to outputs the Terraform root "
+        "does not declare."
     ),
 )
 def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
