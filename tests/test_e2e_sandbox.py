@@ -76,6 +76,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     work = tmp_path_factory.mktemp("e2e")
     shutil.copytree(REPO / "examples", work / "examples", ignore=IGNORED)
     shutil.copytree(REPO / "terraform", work / "terraform", ignore=IGNORED)
+    # A checkout, as in the repository: the examples' Terraform two folders up stays inside it.
+    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=60)
     env = {
         **os.environ,
         "DOCKER_HOST": support.DOCKER_HOST,

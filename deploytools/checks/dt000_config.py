@@ -18,9 +18,11 @@ PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
     "DT000",
     "deploytools.yml is invalid",
     description=(
-        "Unknown keys, wrong types, undefined images or environments, missing files, "
-        "{tf.<output>} references to outputs the Terraform root does not declare, local "
-        "module folders that do not exist, and .tf files python-hcl2 cannot parse."
+        "Unsafe or unreadable YAML, unknown keys, wrong types, undefined images or "
+        "environments, missing files or paths outside the repository, names AWS refuses, "
+        "malformed placeholders, {tf.<output>} references to outputs the Terraform root does "
+        "not declare, local module folders that do not exist, and .tf files python-hcl2 "
+        "cannot parse."
     ),
 )
 def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:

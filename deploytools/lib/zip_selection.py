@@ -65,17 +65,21 @@ def select_files(source: Path, excludes: Iterable[str] = ()) -> list[PackageFile
     if not source.is_dir():
         raise BadInput(f"{source}: the package source folder does not exist")
     patterns = [compile_pattern(p) for p in (*DEFAULT_EXCLUDES, *excludes)]
+    inside = source.resolve()
     selected: list[PackageFile] = []
     for folder, dirs, files in os.walk(source):
         base = Path(folder)
         rel_base = base.relative_to(source).as_posix()
         prefix = "" if rel_base == "." else f"{rel_base}/"
         dirs[:] = sorted(d for d in dirs if not _excluded(patterns, prefix + d, is_folder=True))
+        for name in dirs:
+            _refuse_escaping_link(source, base / name, prefix + name, inside)
         for name in sorted(files):
             rel = prefix + name
             if _excluded(patterns, rel, is_folder=False):
                 continue
             path = base / name
+            _refuse_escaping_link(source, path, rel, inside)
             try:
                 info = path.stat()  # follows a symlinked file: Lambda gets its content
             except OSError:
@@ -83,6 +87,15 @@ def select_files(source: Path, excludes: Iterable[str] = ()) -> list[PackageFile
             if stat.S_ISREG(info.st_mode):
                 selected.append(PackageFile(rel, path, info.st_size, bool(info.st_mode & 0o111)))
     return sorted(selected, key=lambda f: f.name)
+
+
+def _refuse_escaping_link(source: Path, path: Path, rel: str, inside: Path) -> None:
+    """A symlink out of the source folder would put a file of the machine into the zip."""
+    if path.is_symlink() and not path.resolve().is_relative_to(inside):
+        raise BadInput(
+            f"{source}: {rel} is a symlink that leaves the package source folder; copy the "
+            "file into the folder or exclude it"
+        )
 
 
 def compile_pattern(pattern: str) -> Pattern:
