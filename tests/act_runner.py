@@ -104,9 +104,7 @@ def make_app_repository(where: Path, example: str = "tastetrend-etl") -> Path:
         REPO / "terraform" / "examples" / example, app / "terraform" / "examples" / example
     )
     config = app / "deploytools.yml"
-    config.write_text(
-        config.read_text().replace("dir: ../../terraform/", "dir: terraform/")
-    )
+    config.write_text(config.read_text().replace("dir: ../../terraform/", "dir: terraform/"))
     workflows = app / ".github" / "workflows"
     workflows.mkdir(parents=True)
     for caller in (REPO / "examples" / "workflows").glob("*.yml"):

@@ -77,8 +77,9 @@ def test_a_push_deploys_the_app_and_records_the_release(adopter: Adopter) -> Non
     # deploy role, and session names CloudTrail can lead back to the run.
     log = adopter.first.log
     assert log.index("Plan: 24 to add") < log.index("Applied: 24 to add")
-    assert "role arn:aws:iam::123456789012:role/deploytools-dev-plan session deploytools-plan-" in log
-    assert "role arn:aws:iam::123456789012:role/deploytools-dev session deploytools-deploy-" in log
+    role = "role arn:aws:iam::123456789012:role"
+    assert f"{role}/deploytools-dev-plan session deploytools-plan-" in log
+    assert f"{role}/deploytools-dev session deploytools-deploy-" in log
     names = adopter.ssm().get_parameters_by_path(  # type: ignore[attr-defined]
         Path="/deploytools/tastetrend/dev/", Recursive=True
     )["Parameters"]

@@ -48,7 +48,7 @@ def test_the_dry_run_runs_the_push_to_deploy_commands_in_order() -> None:
 
 def test_the_comparison_notices_a_difference(tmp_path: Path) -> None:
     changed = tmp_path / "dry-run"
-    changed.write_text(DRY_RUN.read_text().replace('dt plan --env "$ENV"', 'dt check'))
+    changed.write_text(DRY_RUN.read_text().replace('dt plan --env "$ENV"', "dt check"))
     assert dry_run_sequence(changed) != workflow_sequence(DEPLOY_WORKFLOW)
 
 
