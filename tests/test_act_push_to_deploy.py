@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from tests import support
-from tests.act_runner import ActRun, make_app_repository, run_act
+from tests.act_runner import ActRun, commit, git, make_app_repository, run_act
 
 pytestmark = [pytest.mark.terraform, pytest.mark.registry, pytest.mark.slow]
 
@@ -91,3 +91,36 @@ def test_a_second_push_of_the_same_commit_changes_nothing(adopter: Adopter) -> N
     assert again.returncode == 0, again.log[-6000:]
     assert "No changes: the infrastructure matches the configuration" in again.log
     assert "(already live)" in again.log
+
+
+def test_an_older_commit_is_refused_and_a_dispatch_rolls_back(adopter: Adopter) -> None:
+    """Push a newer commit (new Lambda code), then the first commit again: refused, naming
+    both; then workflow_dispatch with rollback: the release before the live one is restored."""
+    app = adopter.app
+    first = git(app, "rev-parse", "HEAD")
+    handler = app / "src" / "etl" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# a newer commit\n")
+    newer = commit(app, "newer")
+    pushed = adopter.push()
+    assert pushed.returncode == 0, pushed.log[-6000:]
+    assert "deployed dev: release r-" in pushed.log and f"-{newer[:7]}" in pushed.log
+
+    git(app, "tag", "newer", newer)  # keeps the newer commit fetchable, as on GitHub
+    git(app, "checkout", "-q", "-B", "main", first)
+    older = adopter.push()
+    assert older.returncode != 0
+    assert (
+        f"error: refusing to deploy {first[:12]}: it is older than {newer[:12]}, the commit of "
+        "the live release r-"
+    ) in older.log
+    assert "deploy a newer commit, or pass --allow-older" in older.log
+
+    git(app, "checkout", "-q", "-B", "main", newer)
+    rolled = run_act(
+        app, "workflow_dispatch", "manual-deploy.yml", env=adopter.env, job="rollback",
+        extra=("--input", "environment=dev", "--input", "rollback=true"),
+    )  # fmt: skip
+    assert rolled.returncode == 0, rolled.log[-6000:]
+    assert "rolled back dev to r-" in rolled.log
+    line = next(x for x in rolled.step_lines() if x.startswith("rolled back dev to "))
+    assert line.split(" to ", 1)[1].split(":", 1)[0].endswith(first[:7]), line
