@@ -51,8 +51,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) 
     group.add_argument(
         "--sandbox",
         action="store_true",
-        default=default(False),
-        help="talk to the embedded AWS sandbox instead of AWS",
+        default=default(os.environ.get("DEPLOYTOOLS_SANDBOX") == "1"),
+        help="talk to the embedded AWS sandbox instead of AWS (also: DEPLOYTOOLS_SANDBOX=1)",
     )
     group.add_argument(
         "--json", action="store_true", default=default(False),

@@ -23,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm a deploy to a protected environment"
     )
+    parser.add_argument(
+        "--allow-older", action="store_true",
+        help="deploy even when the commit is older than the live release's",
+    )  # fmt: skip
 
 
 def default_steps(app: App) -> Steps:
@@ -74,6 +78,8 @@ def run(app: App) -> int:
 
     pipeline_run = make_run(app, start_sandbox=True)
     reporter = app.reporter
+    if not app.args.allow_older:
+        _refuse_older(app, pipeline_run)
     try:
         result = deploy(pipeline_run)
     finally:
@@ -86,3 +92,17 @@ def run(app: App) -> int:
     else:
         reporter.line(f"deployed {result.env}" + (f": release {release}" if release else ""))
     return ExitCode.OK
+
+
+def _refuse_older(app: App, pipeline_run: Run) -> None:
+    """A queued run of an older commit must not replace a newer live release."""
+    from deploytools.github.ancestry import check_not_older
+    from deploytools.steps.release import git_sha
+
+    live = pipeline_run.steps.release_store(pipeline_run.aws, pipeline_run.env()).current()
+    if live is None:
+        return
+    root = app.config.root
+    warning = check_not_older(root, deploying=git_sha(root), live=live.git_sha, release=live.id)
+    if warning:
+        app.reporter.warn(warning)
