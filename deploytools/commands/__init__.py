@@ -11,7 +11,7 @@ from deploytools.aws import AwsContext
 from deploytools.checks.base import CheckContext
 from deploytools.config import EnvConfig, LoadedConfig, load_config
 from deploytools.config.loader import find_config
-from deploytools.errors import BadInput, ConfigError, NotImplementedYet
+from deploytools.errors import BadInput, ConfigError
 from deploytools.output import Reporter
 
 SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
@@ -31,10 +31,6 @@ def add_only(parser: argparse.ArgumentParser, what: str = "targets") -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", default=None, help=f"limit to these {what}"
     )
-
-
-def not_implemented(command: str, issue: str) -> NotImplementedYet:
-    return NotImplementedYet(f"'{command}' is not implemented yet ({issue})")
 
 
 @dataclass

@@ -7,7 +7,16 @@ import argparse
 from deploytools.commands import App, add_env, add_only
 from deploytools.errors import ExitCode
 from deploytools.output import github
-from deploytools.pipeline import Options, RealSteps, Run, Steps, deploy
+from deploytools.pipeline import (
+    AwsPolicy,
+    Options,
+    Ports,
+    Run,
+    RunPolicy,
+    SandboxPolicy,
+    deploy,
+    real_ports,
+)
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -22,17 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def default_steps(app: App) -> Steps:
+def default_ports(app: App) -> Ports:
     """The step modules; tests replace this to inject their own."""
-    return RealSteps(root=app.config.root, sandbox=bool(app.args.sandbox))
+    return real_ports(app.config.root)
 
 
 def make_run(app: App, *, start_sandbox: bool = False) -> Run:
-    """The pipeline's view of a command: config, AWS (or the sandbox), options, steps."""
+    """The pipeline's view of a command: config, AWS (or the sandbox), options, ports."""
     env = app.env_config()
     registry: str | None = None
-    missing: dict[str, str] = {}
+    policy: RunPolicy = AwsPolicy()
     if app.args.sandbox:
+        missing: dict[str, str] = {}
         from deploytools.sandbox import state
 
         running = state.read()
@@ -44,21 +54,21 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         if running is not None:
             registry, missing = running.registry, dict(running.missing)
             app.reporter.line(f"sandbox: AWS at {running.aws_url} (export AWS_ENDPOINT_URL=…)")
+        policy = SandboxPolicy(missing=missing)
     options = Options(
         env=env.env,
         only=tuple(getattr(app.args, "only", None) or ()),
         tag=getattr(app.args, "tag", None),
         yes=bool(getattr(app.args, "yes", False)),
-        sandbox=bool(app.args.sandbox),
         registry=registry,
-        missing=missing,
     )
     return Run(
         config=app.config,
         aws=app.aws(env),
         reporter=app.reporter,
-        steps=default_steps(app),
+        ports=default_ports(app),
         options=options,
+        policy=policy,
     )
 
 

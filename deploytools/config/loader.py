@@ -12,20 +12,13 @@ from pydantic import ValidationError
 
 from deploytools.config import interpolate
 from deploytools.config.errors import describe, dotted
-from deploytools.config.model import Config, Environment
+from deploytools.config.model import TARGET_MODELS, Config, Environment
 from deploytools.config.yamlpos import DuplicateKey, KeyPath, Located, YamlSyntax, load
 from deploytools.errors import BadInput, ConfigError
 
 DEFAULT_CONFIG = "deploytools.yml"
 # Sections built before Terraform runs cannot use its outputs.
 BEFORE_TERRAFORM = ("project", "region", "environments", "secrets", "images", "terraform")
-# Target keys that name the AWS resource, defaulting to {project}-{env}-{name}.
-RESOURCE_KEYS = {
-    "ecs": "service",
-    "lambda": "function",
-    "eks": "deployment",
-    "batch": "job_definition",
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,7 @@ class LoadedConfig:
         resolver = interpolate.Resolver(self.model.project, env, tf_outputs)
         raw = self.model.model_dump(exclude_none=True)
         for name, target in raw.get("targets", {}).items():
-            key = RESOURCE_KEYS[target["type"]]
+            key = TARGET_MODELS[target["type"]].RESOURCE_KEY
             target.setdefault(key, f"{self.model.project}-{env}-{name}")
         for name, image in raw.get("images", {}).items():
             image.setdefault("repository", f"{self.model.project}-{name}")
@@ -210,8 +203,8 @@ def _duplicates(cfg: LoadedConfig) -> Iterator[str]:
         repositories.setdefault(repository, name)
     resources: dict[tuple[str, str], str] = {}
     for name, target in model.targets.items():
-        key = RESOURCE_KEYS[target.type]
-        resource = getattr(target, key) or f"{model.project}-{{env}}-{name}"
+        key = target.RESOURCE_KEY
+        resource = target.resource or f"{model.project}-{{env}}-{name}"
         ident = (target.type, resource)
         if ident in resources:
             yield (
