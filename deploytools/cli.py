@@ -88,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # one "error:" line per problem, each naming file and line
         return _fail(reporter, "\nerror: ".join(exc.problems), exc.exit_code, args.verbose)
     except DeployError as exc:
+        if args.verbose:
+            _print_failures(exc)
         return _fail(reporter, str(exc), exc.exit_code, args.verbose)
     except KeyboardInterrupt:
         return _fail(reporter, "interrupted", ExitCode.FAILED, False)
@@ -107,6 +109,15 @@ def _fail(reporter: Reporter, message: str, code: int, verbose: bool) -> int:
     if reporter.json_mode:
         reporter.document({"ok": False, "exit_code": int(code), "error": text, **_steps(reporter)})
     return int(code)
+
+
+def _print_failures(exc: DeployError) -> None:
+    """Each concurrent target's own traceback (raised in a worker thread, kept for this)."""
+    import traceback
+
+    for name, failure in getattr(exc, "failures", ()):
+        text = "".join(traceback.format_exception(failure))
+        print(redact(f"target {name}:\n{text}"), file=sys.stderr)
 
 
 def _steps(reporter: Reporter) -> dict[str, object]:

@@ -1,8 +1,8 @@
 """`deploytools deploy` from the command line: exit codes, the messages a user sees, --json,
 and the GitHub Actions summary and output.
 
-The step modules are injected (tests/test_pipeline_fakes.py) through
-`deploytools.commands.deploy.default_steps`; secrets, the account guard and the release
+The step modules are injected (tests/fakes.py) through
+`deploytools.commands.deploy.default_ports`; secrets, the account guard and the release
 record run for real against moto (in-process).
 """
 
@@ -18,7 +18,7 @@ from moto import mock_aws
 from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
-from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     steps = {"smoke_fails": False}
     monkeypatch.setattr(
         deploy_command,
-        "default_steps",
-        lambda app: FakeSteps(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
+        "default_ports",
+        lambda app: fake_ports(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
     )
     state.options = steps  # type: ignore[attr-defined]
     with mock_aws():

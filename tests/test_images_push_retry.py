@@ -156,9 +156,7 @@ def push_fn(
     aws: AwsContext, app: Path, proxy: FlakyProxy, docker_engine: Any, out: io.StringIO
 ) -> ImageResult:
     backoff = Backoff(attempts=4, initial=0.05, factor=2)
-    request = BuildImages(
-        root=app, names=["fn"], registry_override=proxy.address, backoff=backoff
-    )
+    request = BuildImages(root=app, names=["fn"], registry_override=proxy.address, backoff=backoff)
     (result,) = build_images(
         aws,
         env_config(app),

@@ -1,8 +1,9 @@
 """deploy: check → images → Terraform → targets (at once) → Amplify → smoke → release record.
 
 Everything that can refuse the deploy (check errors, a protected environment, the wrong
-account, missing secrets) refuses it before the first change. Once targets have been touched, a release is recorded whatever happens next, so
-`status` and `rollback` always know what is live.
+account, missing secrets) refuses it before the first change. Once targets have been
+touched, a release is recorded whatever happens next, so `status` and `rollback` always
+know what is live.
 """
 
 from __future__ import annotations

@@ -115,9 +115,7 @@ def status(run: Run) -> StatusReport:
             continue
         live, error = found[name]
         sync, note = _compare(live, recorded, error, has_release=release is not None)
-        report.append(
-            TargetStatus(name, target.type, target.resource, live, recorded, sync, note)
-        )
+        report.append(TargetStatus(name, target.type, target.resource, live, recorded, sync, note))
     return StatusReport(env.env, release, report)
 
 

@@ -11,7 +11,7 @@ from deploytools.config.model import Target
 from deploytools.errors import BadInput
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline.context import Run
-from deploytools.steps.targets.base import RefreshInputs, Refresher, RolledBack, TargetState
+from deploytools.steps.targets.base import Refresher, RefreshInputs, RolledBack, TargetState
 
 T = TypeVar("T")
 R = TypeVar("R")

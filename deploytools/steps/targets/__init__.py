@@ -13,7 +13,7 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import batch, ecs, eks, lambda_
-from deploytools.steps.targets.base import RefreshInputs, Refresher, RolledBack, TargetState
+from deploytools.steps.targets.base import Refresher, RefreshInputs, RolledBack, TargetState
 from deploytools.steps.targets.lambda_zip import ZipPackage, build_zip
 
 REFRESHERS: dict[str, type[Refresher]] = {
@@ -50,7 +50,9 @@ def refresher_for(
     return cls(name, target, aws=aws, reporter=reporter, root=root, **tuning)  # type: ignore[call-arg]
 
 
-def package_target(name: str, target: LambdaTarget, *, root: Path, out: Path, record: StepRecord) -> ZipPackage:
+def package_target(
+    name: str, target: LambdaTarget, *, root: Path, out: Path, record: StepRecord
+) -> ZipPackage:
     """Build a zip Lambda's package (deterministic, excludes applied) and record it."""
     assert target.package is not None  # the pipeline packages zip targets only
     built = build_zip(root / target.package.source, out=out, excludes=list(target.package.excludes))
