@@ -138,3 +138,16 @@ def test_github_actions_summary_and_release_output(
     text = output.read_text()
     assert text.startswith("release<<ghadelimiter_")
     assert "\nr-20251020T120001Z-abcdef1\n" in text
+
+
+def test_verbose_shows_each_failed_targets_traceback(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.fail["train"] = "error"
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["--verbose", "--config", config, "deploy", "--env", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert "target train:\nTraceback (most recent call last):" in err
+    assert "RuntimeError: train: boom" in err
+    assert "error: target train failed: train: boom" in err

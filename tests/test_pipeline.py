@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,13 @@ from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.checks.base import Finding, Severity
-from deploytools.errors import AccountMismatch, BadInput, ExitCode
-from deploytools.output import Reporter, Status
+from deploytools.errors import AccountMismatch, BadInput, ExitCode, Unavailable
+from deploytools.output import Reporter, Status, StepRecord
 from deploytools.pipeline import (
+    AwsPolicy,
     ChecksFailed,
     ProtectedEnvironment,
+    SandboxPolicy,
     TargetsFailed,
     deploy,
 )
@@ -375,3 +378,66 @@ def test_secret_values_only_for_lambdas_that_want_them_in_their_environment(
     assert ("secret_values", "API_KEY") in world.calls
     assert "secret_values" in world.live["t01"].detail["inputs"]
     assert "secret_values" not in world.live["t00"].detail["inputs"]
+
+
+class NoDocker:
+    """An images port on a machine without a Docker engine."""
+
+    def plan(self, *args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("deploy never plans images")
+
+    def build(self, *args: object, **kwargs: object) -> list[object]:
+        raise Unavailable("a Docker engine", "no engine answers (scripts/setup installs one)")
+
+
+def test_against_aws_a_missing_tool_stops_the_deploy_where_the_sandbox_skips_it(
+    aws: AwsContext, repo: Path, world: World
+) -> None:
+    put_secret(aws)
+    ports = replace(fake_ports(world, outputs=OUTPUTS), images=NoDocker())
+    with pytest.raises(Unavailable) as caught:
+        deploy(make_run(repo, ports))
+    assert str(caught.value) == (
+        "a Docker engine is not available: no engine answers (scripts/setup installs one)"
+    )
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    assert world.mutations() == []
+
+    run = make_run(repo, ports, sandbox=True)
+    deploy(run)
+    steps = {s.name: s for s in run.reporter.steps}
+    assert steps["images"].status is Status.SKIPPED
+    assert steps["images"].summary == (
+        "a Docker engine is not available: no engine answers (scripts/setup installs one)"
+    )
+    assert steps["target api"].summary == "no image api: the images step was skipped"
+
+
+def test_the_aws_policy_is_a_null_object() -> None:
+    policy = AwsPolicy()
+    record = StepRecord("images")
+    with pytest.raises(Unavailable):
+        policy.skip_or_raise(Unavailable("terraform", "install it"), record)
+    assert record.status is not Status.SKIPPED
+    assert policy.lacks("docker") is None and policy.reachable("https://example.com/")
+    assert not policy.seeds_secrets and policy.terraform_state("shop", "dev") is None
+    sandbox = SandboxPolicy(missing={"docker": "apt-get install docker.io"})
+    sandbox.skip_or_raise(Unavailable("terraform", "install it"), record)
+    assert (record.status, record.summary) == (
+        Status.SKIPPED,
+        "terraform is not available: install it",
+    )
+    assert sandbox.lacks("docker") == "sandbox has no docker: apt-get install docker.io"
+    assert not sandbox.reachable("https://example.com/") and sandbox.seeds_secrets
+
+
+def test_a_failed_target_keeps_its_exception_for_verbose(
+    aws: AwsContext, repo: Path, world: World
+) -> None:
+    put_secret(aws)
+    world.fail["train"] = "error"
+    with pytest.raises(TargetsFailed) as caught:
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
+    ((name, exc),) = caught.value.failures
+    assert name == "train" and isinstance(exc, RuntimeError) and str(exc) == "train: boom"
+    assert exc.__traceback__ is not None
