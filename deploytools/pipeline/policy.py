@@ -10,7 +10,7 @@ from ipaddress import ip_address
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from deploytools.config.model import Target
+from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import Unavailable
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.terraform.port import SandboxState
@@ -105,7 +105,9 @@ def loopback_only(target: Target, reporter: Reporter) -> Target:
     """A target whose warm-up the sandbox cannot serve is refreshed without that call: a URL
     off loopback, or a Lambda invoke (moto runs a function by pulling its image or a runtime
     image from a registry, and the sandbox has no way out to one)."""
-    warmup = getattr(target, "warmup", None)
+    if not isinstance(target, LambdaTarget):
+        return target
+    warmup = target.warmup
     if warmup is None or (warmup.url is not None and is_loopback(warmup.url)):
         return target
     if warmup.url is None:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from deploytools.config.model import Target
+from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline.context import Run
@@ -159,7 +159,7 @@ def read_all(run: Run, jobs: Sequence[TargetJob]) -> list[tuple[str, TargetState
             return job.name, None, job.skip
         # Reading never warms anything up, so the sandbox has no warm-up to skip or mention.
         target = job.target
-        if getattr(target, "warmup", None) is not None:
+        if isinstance(target, LambdaTarget) and target.warmup is not None:
             target = target.model_copy(update={"warmup": None})
         try:
             refresher = run.ports.refreshers.refresher(
