@@ -117,7 +117,7 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
     from deploytools.aws import AwsContext
     from deploytools.config import load_config
     from deploytools.output import Reporter
-    from deploytools.steps.images import build_images
+    from deploytools.steps.images import BuildImages, build_images
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -130,9 +130,8 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
 
         def step() -> Any:
             reporter = Reporter(out=io.StringIO(), err=io.StringIO())
-            return build_images(
-                aws, env, root=root, reporter=reporter, registry_override=REGISTRY, git_tag=False
-            )
+            request = BuildImages(root=root, registry_override=REGISTRY)
+            return build_images(aws, env, request, reporter=reporter)
 
         first, (built,) = timed(step)
         noops = [timed(step) for _ in range(3)]

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from deploytools.config import EnvConfig, LoadedConfig, load_config
-from deploytools.errors import BadInput, NotImplementedYet
+from deploytools.errors import BadInput
 from deploytools.output import Reporter
 
 if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
@@ -36,10 +36,6 @@ def add_only(parser: argparse.ArgumentParser, what: str = "targets") -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", default=None, help=f"limit to these {what}"
     )
-
-
-def not_implemented(command: str, issue: str) -> NotImplementedYet:
-    return NotImplementedYet(f"'{command}' is not implemented yet ({issue})")
 
 
 @dataclass

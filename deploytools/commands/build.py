@@ -34,7 +34,8 @@ def sandbox_registry() -> str:
 
 
 def run(app: App) -> int:
-    from deploytools.steps.images import build_images, image_names
+    from deploytools.steps.images import BuildImages, build_images, image_names
+    from deploytools.steps.release import deployed_commit
 
     args, reporter = app.args, app.reporter
     env = app.env_config()
@@ -45,17 +46,16 @@ def run(app: App) -> int:
         aws = app.aws(env)
         aws.assert_account(env.environment.account_id, env=env.env)
         registry = sandbox_registry() if args.sandbox else None
-    results = build_images(
-        aws,
-        env,
+    request = BuildImages(
         root=app.config.root,
-        reporter=reporter,
         names=names,
         push=args.push,
         registry_override=registry,
-        extra_tag=args.tag,
+        commit=deployed_commit(app.config.root),
+        extra_tags=(args.tag,) if args.tag else (),
         steps=True,
     )
+    results = build_images(aws, env, request, reporter=reporter)
     if args.push:
         # For later jobs: {"name": "repository_uri@sha256:…"}, as Terraform receives it.
         github.set_output("images", json.dumps({r.name: r.uri for r in results}))

@@ -10,7 +10,7 @@ from deploytools.errors import ExitCode
 from deploytools.output import github
 
 if TYPE_CHECKING:  # the pipeline loads the AWS SDK: only the commands that run it import it
-    from deploytools.pipeline import Run, Steps
+    from deploytools.pipeline import Ports, Run, RunPolicy
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -29,21 +29,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def default_steps(app: App) -> Steps:
+def default_ports(app: App) -> Ports:
     """The step modules; tests replace this to inject their own."""
-    from deploytools.pipeline import RealSteps
+    from deploytools.pipeline import real_ports
 
-    return RealSteps(root=app.config.root, sandbox=bool(app.args.sandbox))
+    return real_ports(app.config.root)
 
 
 def make_run(app: App, *, start_sandbox: bool = False) -> Run:
-    """The pipeline's view of a command: config, AWS (or the sandbox), options, steps."""
-    from deploytools.pipeline import Options, Run
+    """The pipeline's view of a command: config, AWS (or the sandbox), options, ports."""
+    from deploytools.pipeline import AwsPolicy, Options, Run, SandboxPolicy
 
     env = app.env_config()
     registry: str | None = None
-    missing: dict[str, str] = {}
+    policy: RunPolicy = AwsPolicy()
     if app.args.sandbox:
+        missing: dict[str, str] = {}
         from deploytools.sandbox import state
 
         running = state.read()
@@ -55,21 +56,21 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         if running is not None:
             registry, missing = running.registry, dict(running.missing)
             app.reporter.line(f"sandbox: AWS at {running.aws_url} (export AWS_ENDPOINT_URL=…)")
+        policy = SandboxPolicy(missing=missing)
     options = Options(
         env=env.env,
         only=tuple(getattr(app.args, "only", None) or ()),
         tag=getattr(app.args, "tag", None),
         yes=bool(getattr(app.args, "yes", False)),
-        sandbox=bool(app.args.sandbox),
         registry=registry,
-        missing=missing,
     )
     return Run(
         config=app.config,
         aws=app.aws(env),
         reporter=app.reporter,
-        steps=default_steps(app),
+        ports=default_ports(app),
         options=options,
+        policy=policy,
     )
 
 
@@ -97,12 +98,16 @@ def run(app: App) -> int:
 def _refuse_older(app: App, pipeline_run: Run) -> None:
     """A queued run of an older commit must not replace a newer live release."""
     from deploytools.github.ancestry import check_not_older
-    from deploytools.steps.release import git_sha
 
-    live = pipeline_run.steps.release_store(pipeline_run.aws, pipeline_run.env()).current()
+    env = pipeline_run.env()
+    store = pipeline_run.ports.releases.store(
+        pipeline_run.aws, project=env.model.project, env=env.env
+    )
+    live = store.current()
     if live is None:
         return
     root = app.config.root
-    warning = check_not_older(root, deploying=git_sha(root), live=live.git_sha, release=live.id)
+    deploying = pipeline_run.ports.clock.commit(root)
+    warning = check_not_older(root, deploying=deploying, live=live.git_sha, release=live.id)
     if warning:
         app.reporter.warn(warning)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from deploytools.config import interpolate, names, paths
 from deploytools.config.errors import capped, child, describe, dotted
-from deploytools.config.model import Config, Environment
+from deploytools.config.model import TARGET_MODELS, Config, Environment
 from deploytools.config.yamlpos import (
     DuplicateKey,
     KeyPath,
@@ -31,13 +31,6 @@ DEFAULT_CONFIG = "deploytools.yml"
 MAX_CONFIG_BYTES = 1024 * 1024
 # Sections built before Terraform runs cannot use its outputs.
 BEFORE_TERRAFORM = ("project", "region", "environments", "secrets", "images", "terraform")
-# Target keys that name the AWS resource, defaulting to {project}-{env}-{name}.
-RESOURCE_KEYS = {
-    "ecs": "service",
-    "lambda": "function",
-    "eks": "deployment",
-    "batch": "job_definition",
-}
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ class LoadedConfig:
         # Only what the file set: an explicit null (alias: null) stays null, defaults re-apply.
         raw = self.model.model_dump(exclude_unset=True)
         for name, target in raw.get("targets", {}).items():
-            key = RESOURCE_KEYS[target["type"]]
+            key = TARGET_MODELS[target["type"]].RESOURCE_KEY
             if target.get(key) is None:
                 target[key] = f"{self.model.project}-{env}-{name}"
         for name, image in raw.get("images", {}).items():
@@ -322,8 +315,8 @@ def _duplicates(cfg: LoadedConfig) -> Iterator[str]:
         repositories.setdefault(repository, name)
     resources: dict[tuple[str, str], str] = {}
     for name, target in model.targets.items():
-        key = RESOURCE_KEYS[target.type]
-        resource = getattr(target, key) or f"{model.project}-{{env}}-{name}"
+        key = target.RESOURCE_KEY
+        resource = target.resource or f"{model.project}-{{env}}-{name}"
         ident = (target.type, resource)
         if ident in resources:
             yield (

@@ -34,7 +34,7 @@ from deploytools.lib.aws_errors import describe, error_code
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import input_members, pick_secrets
 from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.ecs_taskdef import (
     container_image,
     container_name,
@@ -107,13 +107,14 @@ class Refresher:
 
     # --- changes ---------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         service = self._require_service()
         previous = self._stable_task_definition(service)
         live, tags = self._task_definition(previous)
         container = container_name(live, self.target.container)
-        secrets = pick_secrets(inputs.get("secret_arns"), self.target.secrets)
-        environment = {**self.target.environment, **dict(inputs.get("environment") or {})}
+        secrets = pick_secrets(inputs.secret_arns, self.target.secrets)
+        environment = {**self.target.environment, **inputs.environment}
         request = next_revision(
             live,
             tags=tags,

@@ -29,7 +29,7 @@ from deploytools.lib.image_reference import parse_image
 from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
 from deploytools.steps.targets import warmup
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
 LATEST = "$LATEST"
@@ -128,13 +128,14 @@ class Refresher:
 
     # --- changes ----------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         if image is not None:
             self.require_in_ecr(image)  # before Lambda sees it: a missing image is no deploy
-        code_sha256 = inputs.get("code_sha256")
-        zip_path = inputs.get("zip_path")
-        if image is None and (not zip_path or not code_sha256):
-            raise BadInput(f"targets.{self.name}: a zip target needs zip_path and code_sha256")
+        package = inputs.package
+        code_sha256 = package.code_sha256 if package else None
+        if image is None and package is None:
+            raise BadInput(f"targets.{self.name}: a zip target needs its built package")
         live = self._live()
         if live is None:
             raise TargetFailed(
@@ -157,7 +158,8 @@ class Refresher:
         if image is not None:
             self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
         else:
-            self._update_zip(Path(str(zip_path)), str(code_sha256), inputs.get("code_bucket"))
+            assert package is not None  # checked above: no image means a package
+            self._update_zip(package.path, package.code_sha256, inputs.code_bucket)
         try:
             config = self._wait_updated("the new code")
             config = self._update_configuration(config, inputs)
@@ -258,7 +260,7 @@ class Refresher:
         )
 
     def _update_configuration(
-        self, config: dict[str, Any], inputs: dict[str, Any]
+        self, config: dict[str, Any], inputs: RefreshInputs
     ) -> dict[str, Any]:
         """Environment (and handler) changes, merged onto what Terraform set."""
         update = self._configuration_update(config, inputs)
@@ -268,12 +270,12 @@ class Refresher:
         return self._wait_updated("the new configuration")
 
     def _configuration_update(
-        self, config: dict[str, Any], inputs: dict[str, Any]
+        self, config: dict[str, Any], inputs: RefreshInputs
     ) -> dict[str, Any]:
         """The update_function_configuration arguments `config` lacks; {} when none."""
-        wanted = {**self.target.environment, **(inputs.get("environment") or {})}
+        wanted = {**self.target.environment, **inputs.environment}
         if self.target.secrets_in_environment:
-            for name, value in (inputs.get("secret_values") or {}).items():
+            for name, value in (inputs.secret_values or {}).items():
                 register_secret(str(value))
                 wanted[name] = str(value)
         existing = (config.get("Environment") or {}).get("Variables") or {}
@@ -292,8 +294,8 @@ class Refresher:
         previous: TargetState,
         config: dict[str, Any],
         image: str | None,
-        code_sha256: Any,
-        inputs: dict[str, Any],
+        code_sha256: str | None,
+        inputs: RefreshInputs,
     ) -> bool:
         """The live version runs this code with this configuration: a redeploy changes nothing."""
         if previous.revision == LATEST and self.target.alias:
