@@ -195,6 +195,7 @@ def refresh_once(args: argparse.Namespace) -> int:
     from deploytools.errors import DeployError
     from deploytools.output import Reporter, StepRecord
     from deploytools.steps.targets._wait import Polling
+    from deploytools.steps.targets.base import RefreshInputs
     from deploytools.steps.targets.ecs import Refresher
 
     aws = AwsContext(region=REGION, endpoints={"ecs": args.endpoint})
@@ -209,7 +210,7 @@ def refresh_once(args: argparse.Namespace) -> int:
     polling = Polling(first=args.poll_first)
     refresher = Refresher("api", target, aws=aws, reporter=Reporter(), polling=polling)
     try:
-        state = refresher.refresh(args.image, StepRecord("api"))
+        state = refresher.refresh(RefreshInputs(image=args.image), StepRecord("api"))
     except DeployError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -80,8 +80,8 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def content_tag_seconds(root: Path, runs: int) -> tuple[list[float], str, int]:
+    from deploytools.lib.build_context import load_context
     from deploytools.steps.images.content_tag import content_tag
-    from deploytools.steps.images.context import load_context
 
     def once() -> tuple[str, int]:
         ctx = load_context(root, root / "Dockerfile")
@@ -117,7 +117,7 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
     from deploytools.aws import AwsContext
     from deploytools.config import load_config
     from deploytools.output import Reporter
-    from deploytools.steps.images import build_images
+    from deploytools.steps.images import BuildImages, build_images
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -130,9 +130,8 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
 
         def step() -> Any:
             reporter = Reporter(out=io.StringIO(), err=io.StringIO())
-            return build_images(
-                aws, env, root=root, reporter=reporter, registry_override=REGISTRY, git_tag=False
-            )
+            request = BuildImages(root=root, registry_override=REGISTRY)
+            return build_images(aws, env, request, reporter=reporter)
 
         first, (built,) = timed(step)
         noops = [timed(step) for _ in range(3)]

@@ -51,8 +51,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, in_subcommand: bool) 
     group.add_argument(
         "--sandbox",
         action="store_true",
-        default=default(False),
-        help="talk to the embedded AWS sandbox instead of AWS",
+        default=default(os.environ.get("DEPLOYTOOLS_SANDBOX") == "1"),
+        help="talk to the embedded AWS sandbox instead of AWS (also: DEPLOYTOOLS_SANDBOX=1)",
     )
     group.add_argument(
         "--json", action="store_true", default=default(False),
@@ -97,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # one "error:" line per problem, each naming file and line
         return _fail(reporter, "\nerror: ".join(exc.problems), exc.exit_code, args.verbose)
     except DeployError as exc:  # Unavailable included: the message says what to install
+        if args.verbose:
+            _print_failures(exc)
         return _fail(reporter, str(exc), exc.exit_code, args.verbose)
     except KeyboardInterrupt as exc:  # cleanup ran as it propagated
         signum = interrupts.signal_number(exc)
@@ -145,6 +147,15 @@ def _fail(reporter: Reporter, message: str, code: int, verbose: bool) -> int:
         except BrokenPipeError:
             return _broken_pipe()
     return int(code)
+
+
+def _print_failures(exc: DeployError) -> None:
+    """Each concurrent target's own traceback (raised in a worker thread, kept for this)."""
+    import traceback
+
+    for name, failure in getattr(exc, "failures", ()):
+        text = "".join(traceback.format_exception(failure))
+        print(redact(f"target {name}:\n{text}"), file=sys.stderr)
 
 
 def _steps(reporter: Reporter) -> dict[str, object]:

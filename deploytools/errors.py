@@ -51,10 +51,6 @@ class AccountMismatch(BadInput):
     """The credentials belong to another AWS account than the environment names."""
 
 
-class NotImplementedYet(BadInput):
-    """A command or step whose module a later issue builds."""
-
-
 class CommandFailed(DeployError):
     """A subprocess exited non-zero."""
 

@@ -1,8 +1,8 @@
 """`deploytools deploy` from the command line: exit codes, the messages a user sees, --json,
 and the GitHub Actions summary and output.
 
-The step modules are injected (tests/test_pipeline_fakes.py) through
-`deploytools.commands.deploy.default_steps`; secrets, the account guard and the release
+The step modules are injected (tests/fakes.py) through
+`deploytools.commands.deploy.default_ports`; secrets, the account guard and the release
 record run for real against moto (in-process).
 """
 
@@ -18,7 +18,7 @@ from moto import mock_aws
 from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
-from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     steps = {"smoke_fails": False}
     monkeypatch.setattr(
         deploy_command,
-        "default_steps",
-        lambda app: FakeSteps(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
+        "default_ports",
+        lambda app: fake_ports(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
     )
     state.options = steps  # type: ignore[attr-defined]
     with mock_aws():
@@ -138,3 +138,16 @@ def test_github_actions_summary_and_release_output(
     text = output.read_text()
     assert text.startswith("release<<ghadelimiter_")
     assert "\nr-20251020T120001Z-abcdef1\n" in text
+
+
+def test_verbose_shows_each_failed_targets_traceback(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.fail["train"] = "error"
+    assert main(["--config", config, "deploy", "--env", "dev"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["--verbose", "--config", config, "deploy", "--env", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert "target train:\nTraceback (most recent call last):" in err
+    assert "RuntimeError: train: boom" in err
+    assert "error: target train failed: train: boom" in err

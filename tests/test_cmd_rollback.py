@@ -1,6 +1,6 @@
 """`deploytools rollback`: restore the previous (or a named) release, record it, exit codes.
 
-Targets are fake refreshers (tests/test_pipeline_fakes.py): the per-target restore is proved
+Targets are fake refreshers (tests/fakes.py): the per-target restore is proved
 by the target modules' own tests. The release record is real, in moto's SSM (in-process).
 """
 
@@ -17,14 +17,14 @@ from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
 from deploytools.steps.release import Kind, Outcome, ReleaseStore
-from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
 
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     state = World()
-    steps = FakeSteps(state, outputs=OUTPUTS)  # one clock: release ids keep increasing
-    monkeypatch.setattr(deploy_command, "default_steps", lambda app: steps)
+    steps = fake_ports(state, outputs=OUTPUTS)  # one clock: release ids keep increasing
+    monkeypatch.setattr(deploy_command, "default_ports", lambda app: steps)
     with mock_aws():
         put_secret(AwsContext("us-east-1"))
         put_secret(AwsContext("us-east-1"), env="prod")

@@ -1,6 +1,6 @@
 """`deploytools status`: the release record against the live state, and drift.
 
-Targets are fake refreshers (tests/test_pipeline_fakes.py) whose live state the test can
+Targets are fake refreshers (tests/fakes.py) whose live state the test can
 change behind the release's back; the release record is real, in moto's SSM (in-process).
 """
 
@@ -17,14 +17,14 @@ from moto import mock_aws
 from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
-from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
 
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     state = World()
     monkeypatch.setattr(
-        deploy_command, "default_steps", lambda app: FakeSteps(state, outputs=OUTPUTS)
+        deploy_command, "default_ports", lambda app: fake_ports(state, outputs=OUTPUTS)
     )
     with mock_aws():
         put_secret(AwsContext("us-east-1"))

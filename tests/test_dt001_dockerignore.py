@@ -7,7 +7,7 @@ from pathlib import Path
 from deploytools.checks import run_checks
 from deploytools.checks.base import CheckContext, Finding
 from deploytools.config import load_config
-from deploytools.steps.images.dockerfile import parse, stages, transfer
+from deploytools.lib.dockerfile import parse, stages, transfer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dt001"
 

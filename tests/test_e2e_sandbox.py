@@ -21,7 +21,9 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
+from deploytools.sandbox import apigateway
 from tests import support
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, pytest.mark.slow]
@@ -74,6 +76,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     work = tmp_path_factory.mktemp("e2e")
     shutil.copytree(REPO / "examples", work / "examples", ignore=IGNORED)
     shutil.copytree(REPO / "terraform", work / "terraform", ignore=IGNORED)
+    # A checkout, as in the repository: the examples' Terraform two folders up stays inside it.
+    subprocess.run(["git", "init", "-q", str(work)], check=True, timeout=60)
     env = {
         **os.environ,
         "DOCKER_HOST": support.DOCKER_HOST,
@@ -109,6 +113,15 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
     assert status.returncode == 0, status.stderr
     release = json.loads(status.stdout)
     assert release["release"]["targets"]["predict"]["revision"] == alias["FunctionVersion"]
+
+    # The function runs: its HTTP API answers on loopback with the handler's body.
+    serving = json.loads((sandbox.work / "sandbox" / "state.json").read_text())["serving"]
+    (api,) = sandbox.client("apigatewayv2").get_apis()["Items"]
+    url = apigateway.loopback_url(api["ApiEndpoint"], serving["apigateway"])
+    answer = requests.post(f"{url}/predict", data='{"date": "2025-10-20"}', timeout=60)
+    assert (answer.status_code, answer.json()) == (200, {"date": "2025-10-20", "prediction": 55})
+    health = requests.get(f"{url}/health", timeout=60)
+    assert health.json() == {"ok": True, "model": "date-regressor"}
 
     # The whole point of content tags and digests: nothing to rebuild, apply or publish.
     second = sandbox.deploy("prediction-api")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from deploytools.lib.build_context import load_context
 from deploytools.steps.images.content_tag import content_tag
-from deploytools.steps.images.context import load_context
 
 FILES = {
     "Dockerfile": "FROM scratch\nCOPY . /app/\n",

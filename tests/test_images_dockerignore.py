@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deploytools.steps.images import context as context_module
-from deploytools.steps.images.context import load_context, scan
-from deploytools.steps.images.dockerignore import (
+from deploytools.lib import build_context as context_module
+from deploytools.lib.build_context import load_context, scan
+from deploytools.lib.dockerignore import (
     BadIgnorePattern,
     DockerIgnore,
     go_clean,

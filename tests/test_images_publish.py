@@ -18,6 +18,7 @@ from deploytools.aws import AwsContext
 from deploytools.output import Reporter
 from deploytools.steps.images import (
     BuildFailed,
+    BuildImages,
     ImageRejected,
     ImageResult,
     RepositoryMissing,
@@ -29,6 +30,7 @@ from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.registry import Endpoint
 from deploytools.steps.images.retry import Backoff
 from deploytools.steps.images.verify import DOCKER_V2, OCI_INDEX, OCI_MANIFEST
+from deploytools.steps.release import deployed_commit
 from tests.fixtures.images.apps import env_config, make_app, moto_aws
 
 FAST = Backoff(attempts=3, initial=0.01)
@@ -79,17 +81,9 @@ def publish(
     out: io.StringIO | None = None,
     **options: Any,
 ) -> list[ImageResult]:
-    options.setdefault("git_tag", False)
-    return build_images(
-        aws,
-        env_config(root),
-        root=root,
-        reporter=Reporter(out=out or io.StringIO(), err=io.StringIO()),
-        registry_override=registry,
-        builder=builder,
-        backoff=FAST,
-        **options,
-    )
+    request = BuildImages(root=root, registry_override=registry, backoff=FAST, **options)
+    reporter = Reporter(out=out or io.StringIO(), err=io.StringIO())
+    return build_images(aws, env_config(root), request, reporter=reporter, builder=builder)
 
 
 def registry_manifest(registry: str, repository: str, reference: str) -> bytes:
@@ -254,7 +248,11 @@ def test_the_git_sha_is_a_tag_too(
     proc.run(["git", "add", "-A"], cwd=app)
     proc.run([*git, "commit", "-q", "-m", "initial"], cwd=app)
     sha = proc.run(["git", "rev-parse", "HEAD"], cwd=app).stdout.strip()
-    (fn,) = publish(aws, app, registry, builder, names=["fn"], git_tag=True, extra_tag="release-1")
+    commit = deployed_commit(app)
+    assert commit == sha
+    (fn,) = publish(
+        aws, app, registry, builder, names=["fn"], commit=commit, extra_tags=("release-1",)
+    )
     assert fn.tags == (fn.tag, sha, "release-1")
     ecr = aws.client("ecr")
     for tag in (sha, "release-1"):
@@ -263,7 +261,8 @@ def test_the_git_sha_is_a_tag_too(
         body = registry_manifest(registry, fn.repository, tag)
         assert "sha256:" + hashlib.sha256(body).hexdigest() == fn.digest
     (app / "VERSION").write_text("2.0.0\n")  # a tracked change: the SHA no longer names it
-    (changed,) = publish(aws, app, registry, builder, names=["fn"], git_tag=True)
+    assert deployed_commit(app) is None
+    (changed,) = publish(aws, app, registry, builder, names=["fn"], commit=deployed_commit(app))
     assert changed.tags == (changed.tag,)
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.output import Reporter
-from deploytools.steps.images import ImageResult, PushFailed, build_images
+from deploytools.steps.images import BuildImages, ImageResult, PushFailed, build_images
 from deploytools.steps.images.builder import SdkBuilder
 from deploytools.steps.images.retry import Backoff
 from tests.fixtures.images.apps import env_config, make_app, moto_aws
@@ -156,16 +156,13 @@ def push_fn(
     aws: AwsContext, app: Path, proxy: FlakyProxy, docker_engine: Any, out: io.StringIO
 ) -> ImageResult:
     backoff = Backoff(attempts=4, initial=0.05, factor=2)
+    request = BuildImages(root=app, names=["fn"], registry_override=proxy.address, backoff=backoff)
     (result,) = build_images(
         aws,
         env_config(app),
-        root=app,
+        request,
         reporter=Reporter(out=out, err=io.StringIO()),
-        names=["fn"],
-        registry_override=proxy.address,
-        git_tag=False,
         builder=SdkBuilder(docker_engine, backoff=backoff),
-        backoff=backoff,
     )
     return result
 

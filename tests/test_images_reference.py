@@ -9,7 +9,7 @@ import pytest
 from deploytools.checks import run_checks
 from deploytools.checks.base import CheckContext
 from deploytools.config import load_config
-from deploytools.steps.images.context import load_context
+from deploytools.lib.build_context import load_context
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGES = REPO / "images"

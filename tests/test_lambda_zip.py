@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from deploytools.errors import BadInput
+from deploytools.lib.zip_selection import UNZIPPED_LIMIT, compile_pattern, select_files
 from deploytools.output import Reporter
-from deploytools.steps.targets import lambda_zip
-from deploytools.steps.targets.lambda_zip import build_zip, compile_pattern, select_files
+from deploytools.steps.targets.lambda_zip import build_zip
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_nothing_left_to_package_is_bad_input(source: Path, tmp_path: Path) -> N
 
 def test_a_package_over_250_mb_unzipped_is_refused(source: Path, tmp_path: Path) -> None:
     with (source / "model.bin").open("wb") as sparse:
-        sparse.truncate(lambda_zip.UNZIPPED_LIMIT + 1)
+        sparse.truncate(UNZIPPED_LIMIT + 1)
     with pytest.raises(BadInput, match=r"Lambda allows 250\.0 MB"):
         build_zip(source, out=tmp_path / "p.zip")
     assert not (tmp_path / "p.zip").exists()

@@ -1,7 +1,7 @@
 """The deploy pipeline with injected steps: order, refusals before any change, concurrency,
 what is skipped and why, and what the release records.
 
-Images, Terraform, targets, Amplify and smoke are fakes (tests/test_pipeline_fakes.py):
+Images, Terraform, targets, Amplify and smoke are fakes (tests/fakes.py):
 their own behaviour is proved by their modules' tests. Secrets, the account guard and the
 release record are real, against moto (in-process).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,23 +19,24 @@ from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.checks.base import Finding, Severity
-from deploytools.errors import AccountMismatch, BadInput, ExitCode, NotImplementedYet
-from deploytools.output import Reporter, Status
+from deploytools.errors import AccountMismatch, BadInput, ExitCode, Unavailable
+from deploytools.output import Reporter, Status, StepRecord
 from deploytools.pipeline import (
+    AwsPolicy,
     ChecksFailed,
     ProtectedEnvironment,
-    RealSteps,
+    SandboxPolicy,
     TargetsFailed,
     deploy,
 )
 from deploytools.steps.release import Outcome, ReleaseStore
 from deploytools.steps.secrets import MissingSecrets
 from deploytools.steps.smoke import SmokeFailed
-from tests.test_pipeline_fakes import (
+from tests.fakes import (
     BASE_CONFIG,
     OUTPUTS,
-    FakeSteps,
     World,
+    fake_ports,
     make_run,
     many_targets,
     put_secret,
@@ -66,7 +68,7 @@ def test_deploy_runs_the_steps_in_order_and_records_a_release(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
     put_secret(aws)
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS))
+    run = make_run(repo, fake_ports(world, outputs=OUTPUTS))
     result = deploy(run)
 
     names = [s.name for s in run.reporter.steps]
@@ -82,13 +84,16 @@ def test_deploy_runs_the_steps_in_order_and_records_a_release(
     assert recorded.id == "r-20251020T120001Z-abcdef1"
     assert recorded.status is Outcome.OK
     assert set(recorded.targets) == {"api", "predict", "train"}
-    assert recorded.targets["api"]["image"] == result.images["api"]["uri"]  # type: ignore[index]
+    assert result.images is not None
+    assert recorded.targets["api"]["image"] == result.images["api"].uri
     assert recorded.tf_outputs == OUTPUTS  # only outputs the config names
     assert recorded.amplify == {
         "app_id": "d123",
+        "app": "shop-dev-web",
         "branch": "main",
         "job_id": "1",
         "status": "SUCCEED",
+        "url": "https://main.d123.amplifyapp.com",
     }
     assert recorded.who["caller_arn"].startswith("arn:aws:sts::123456789012:")  # type: ignore[union-attr]
     # Every target got the secret ARNs (never values) and its environment.
@@ -103,7 +108,7 @@ def test_twelve_targets_refresh_concurrently(aws: AwsContext, tmp_path: Path) ->
     wall = {}
     for count in (1, 12):
         world = World(latency=0.5)
-        run = make_run(write_repo(tmp_path / f"r{count}", many_targets(count)), FakeSteps(world))
+        run = make_run(write_repo(tmp_path / f"r{count}", many_targets(count)), fake_ports(world))
         deploy(run)
         assert len(world.spans) == count
         wall[count] = max(end for _, end in world.spans) - min(start for start, _ in world.spans)
@@ -117,7 +122,7 @@ def test_protected_environment_needs_yes_before_any_change(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
     put_secret(aws, env="prod")
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS), env="prod")
+    run = make_run(repo, fake_ports(world, outputs=OUTPUTS), env="prod")
     with pytest.raises(ProtectedEnvironment) as caught:
         deploy(run)
     assert caught.value.exit_code == ExitCode.BAD_INPUT
@@ -126,7 +131,7 @@ def test_protected_environment_needs_yes_before_any_change(
         "(in GitHub Actions, behind an environment with required reviewers)"
     )
     assert world.mutations() == [] and store(aws, "prod").ids() == []
-    deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS), env="prod", yes=True))
+    deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS), env="prod", yes=True))
     assert store(aws, "prod").current() is not None
 
 
@@ -135,7 +140,7 @@ def test_account_mismatch_stops_before_any_change(
 ) -> None:
     put_secret(aws, env="other")
     with pytest.raises(AccountMismatch) as caught:
-        deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS), env="other"))
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS), env="other"))
     assert caught.value.exit_code == ExitCode.BAD_INPUT
     assert "environment 'other' is account 210987654321" in str(caught.value)
     assert world.mutations() == []
@@ -148,16 +153,16 @@ def test_check_errors_stop_the_deploy_with_exit_3(
     finding = Finding("Dockerfile", 1, "DT001", "COPY app/ is excluded by .dockerignore")
     warning = Finding("x.py", 2, "DT003", "reads FOO", severity=Severity.WARNING)
     with pytest.raises(ChecksFailed) as caught:
-        deploy(make_run(repo, FakeSteps(world, findings=[finding, warning], outputs=OUTPUTS)))
+        deploy(make_run(repo, fake_ports(world, findings=[finding, warning], outputs=OUTPUTS)))
     assert caught.value.exit_code == ExitCode.CHECK_FINDINGS
     assert world.mutations() == []
     # Warnings alone do not stop it.
-    deploy(make_run(repo, FakeSteps(world, findings=[warning], outputs=OUTPUTS)))
+    deploy(make_run(repo, fake_ports(world, findings=[warning], outputs=OUTPUTS)))
 
 
 def test_missing_secret_stops_before_any_change(aws: AwsContext, repo: Path, world: World) -> None:
     with pytest.raises(MissingSecrets) as caught:
-        deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS)))
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
     assert caught.value.exit_code == ExitCode.BAD_INPUT
     assert "API_KEY" in str(caught.value)
     assert world.mutations() == []
@@ -166,7 +171,9 @@ def test_missing_secret_stops_before_any_change(aws: AwsContext, repo: Path, wor
 def test_sandbox_seeds_missing_secrets_and_lists_them(
     aws: AwsContext, repo: Path, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS), sandbox=True, registry="127.0.0.1:5055")
+    run = make_run(
+        repo, fake_ports(world, outputs=OUTPUTS), sandbox=True, registry="127.0.0.1:5055"
+    )
     deploy(run)
     out = capsys.readouterr().out
     assert "seeded generated placeholder values: API_KEY" in out
@@ -181,7 +188,7 @@ def test_sandbox_without_a_registry_skips_images_and_names_why(
 ) -> None:
     hint = "no container registry: apt-get install docker-registry"
     run = make_run(
-        repo, FakeSteps(world, outputs=OUTPUTS), sandbox=True, missing={"registry": hint}
+        repo, fake_ports(world, outputs=OUTPUTS), sandbox=True, missing={"registry": hint}
     )
     deploy(run)
     steps = {s.name: s for s in run.reporter.steps}
@@ -196,10 +203,10 @@ def test_a_rolled_back_target_fails_the_deploy_and_is_recorded(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
     put_secret(aws)
-    deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS)))
+    deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
     first = world.live["predict"]
     world.fail["predict"] = "rolled_back"
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS))
+    run = make_run(repo, fake_ports(world, outputs=OUTPUTS))
     with pytest.raises(TargetsFailed) as caught:
         deploy(run)
     assert caught.value.exit_code == ExitCode.FAILED
@@ -221,7 +228,7 @@ def test_a_target_raising_any_error_is_a_failed_result(
 ) -> None:
     put_secret(aws)
     world.fail["train"] = "error"
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS))
+    run = make_run(repo, fake_ports(world, outputs=OUTPUTS))
     with pytest.raises(TargetsFailed, match="target train failed: train: boom"):
         deploy(run)
     assert {s.name: s.status for s in run.reporter.steps}["target train"] is Status.FAILED
@@ -232,7 +239,7 @@ def test_smoke_failure_fails_the_deploy_and_records_it(
 ) -> None:
     put_secret(aws)
     with pytest.raises(SmokeFailed):
-        deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS, smoke_fails=True)))
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS, smoke_fails=True)))
     recorded = store(aws).current()
     assert recorded is not None and recorded.status is Outcome.FAILED
     assert recorded.reason.startswith("smoke GET http://127.0.0.1:9/api/health: expected 200")
@@ -242,9 +249,9 @@ def test_only_refreshes_the_named_targets_and_keeps_the_rest_recorded(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
     put_secret(aws)
-    deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS)))
+    deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
     before = dict(world.live)
-    run = make_run(repo, FakeSteps(world, outputs=OUTPUTS), only=("predict",))
+    run = make_run(repo, fake_ports(world, outputs=OUTPUTS), only=("predict",))
     deploy(run)
     refreshed = [c for c in world.calls if c[0] == "refresh"]
     assert refreshed[-1] == ("refresh", "predict") and len(refreshed) == 4
@@ -260,7 +267,7 @@ def test_only_with_an_unknown_target_is_bad_input(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
     with pytest.raises(BadInput) as caught:
-        deploy(make_run(repo, FakeSteps(world, outputs=OUTPUTS), only=("nope",)))
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS), only=("nope",)))
     assert str(caught.value) == (
         "--only nope: no such target in deploytools.yml; allowed: api, predict, train"
     )
@@ -271,7 +278,7 @@ def test_a_terraform_output_the_config_needs_but_terraform_lacks_is_bad_input(
 ) -> None:
     put_secret(aws)
     with pytest.raises(BadInput) as caught:
-        deploy(make_run(repo, FakeSteps(world, outputs={"cluster": "c"})))
+        deploy(make_run(repo, fake_ports(world, outputs={"cluster": "c"})))
     assert str(caught.value) == (
         "deploytools.yml uses Terraform output(s) that infra does not define: api_url; "
         "add them to its outputs.tf"
@@ -290,7 +297,7 @@ def test_a_declared_output_that_is_null_skips_what_needs_it(
     out = io.StringIO()
 
     result = deploy(
-        make_run(repo, FakeSteps(world, outputs={"cluster": "c"}), reporter=Reporter(out=out))
+        make_run(repo, fake_ports(world, outputs={"cluster": "c"}), reporter=Reporter(out=out))
     )
 
     assert "terraform output(s) api_url are null here" in out.getvalue()
@@ -313,7 +320,7 @@ def test_a_missing_amplify_token_stops_the_deploy_before_any_change(
 ) -> None:
     put_secret(aws)
     with pytest.raises(BadInput) as caught:
-        deploy(make_run(with_amplify_token(tmp_path), FakeSteps(world, outputs=OUTPUTS)))
+        deploy(make_run(with_amplify_token(tmp_path), fake_ports(world, outputs=OUTPUTS)))
     assert str(caught.value) == (
         "frontend.amplify.access_token_parameter: /shop/dev/GITHUB_TOKEN is not in SSM "
         "Parameter Store; add it: aws ssm put-parameter --name /shop/dev/GITHUB_TOKEN "
@@ -326,7 +333,7 @@ def test_the_sandbox_seeds_a_missing_amplify_token(
     aws: AwsContext, tmp_path: Path, world: World
 ) -> None:
     put_secret(aws)
-    run = make_run(with_amplify_token(tmp_path), FakeSteps(world, outputs=OUTPUTS), sandbox=True)
+    run = make_run(with_amplify_token(tmp_path), fake_ports(world, outputs=OUTPUTS), sandbox=True)
     deploy(run)
     steps = {s.name: s for s in run.reporter.steps}
     assert (
@@ -345,11 +352,11 @@ def test_zip_packages_are_built_before_terraform_and_handed_to_it(
     config["targets"] = {"etl": {"type": "lambda", "package": {"source": "src"}}}
     put_secret(aws)
     world = World()
-    run = make_run(write_repo(tmp_path / "r", config), FakeSteps(world))
+    run = make_run(write_repo(tmp_path / "r", config), fake_ports(world))
     deploy(run)
     names = [s.name for s in run.reporter.steps]
     assert names.index("images") < names.index("package etl") < names.index("terraform")
-    package = world.packages["etl"]  # type: ignore[attr-defined]
+    package = world.packages["etl"]
     assert package.path.name == "etl.zip" and package.path.parent.name == "dev"
     assert world.live["etl"].image is None
     assert world.live["etl"].detail["inputs"] == [
@@ -367,28 +374,70 @@ def test_secret_values_only_for_lambdas_that_want_them_in_their_environment(
     config["targets"]["t01"]["secrets_in_environment"] = True
     put_secret(aws)
     world = World()
-    deploy(make_run(write_repo(tmp_path / "r", config), FakeSteps(world)))
+    deploy(make_run(write_repo(tmp_path / "r", config), fake_ports(world)))
     assert ("secret_values", "API_KEY") in world.calls
     assert "secret_values" in world.live["t01"].detail["inputs"]
     assert "secret_values" not in world.live["t00"].detail["inputs"]
 
 
-def test_a_step_module_that_does_not_exist_is_named() -> None:
-    missing = RealSteps().missing_modules([("secrets", "secrets"), ("nowhere", "frobnicate")])
-    assert missing == ["step frobnicate: deploytools.steps.nowhere does not exist yet"]
+class NoDocker:
+    """An images port on a machine without a Docker engine."""
+
+    def plan(self, *args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("deploy never plans images")
+
+    def build(self, *args: object, **kwargs: object) -> list[object]:
+        raise Unavailable("a Docker engine", "no engine answers (scripts/setup installs one)")
 
 
-def test_missing_modules_stop_the_deploy_before_any_change(
+def test_against_aws_a_missing_tool_stops_the_deploy_where_the_sandbox_skips_it(
     aws: AwsContext, repo: Path, world: World
 ) -> None:
-    class Missing(FakeSteps):
-        def missing_modules(self, needed: object) -> list[str]:
-            return ["step amplify: deploytools.steps.amplify does not exist yet"]
-
-    with pytest.raises(NotImplementedYet) as caught:
-        deploy(make_run(repo, Missing(world, outputs=OUTPUTS)))
-    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    put_secret(aws)
+    ports = replace(fake_ports(world, outputs=OUTPUTS), images=NoDocker())
+    with pytest.raises(Unavailable) as caught:
+        deploy(make_run(repo, ports))
     assert str(caught.value) == (
-        "step amplify: deploytools.steps.amplify does not exist yet; nothing was changed"
+        "a Docker engine is not available: no engine answers (scripts/setup installs one)"
     )
-    assert world.calls == []
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    assert world.mutations() == []
+
+    run = make_run(repo, ports, sandbox=True)
+    deploy(run)
+    steps = {s.name: s for s in run.reporter.steps}
+    assert steps["images"].status is Status.SKIPPED
+    assert steps["images"].summary == (
+        "a Docker engine is not available: no engine answers (scripts/setup installs one)"
+    )
+    assert steps["target api"].summary == "no image api: the images step was skipped"
+
+
+def test_the_aws_policy_is_a_null_object() -> None:
+    policy = AwsPolicy()
+    record = StepRecord("images")
+    with pytest.raises(Unavailable):
+        policy.skip_or_raise(Unavailable("terraform", "install it"), record)
+    assert record.status is not Status.SKIPPED
+    assert policy.lacks("docker") is None and policy.reachable("https://example.com/")
+    assert not policy.seeds_secrets and policy.terraform_state("shop", "dev") is None
+    sandbox = SandboxPolicy(missing={"docker": "apt-get install docker.io"})
+    sandbox.skip_or_raise(Unavailable("terraform", "install it"), record)
+    assert (record.status, record.summary) == (
+        Status.SKIPPED,
+        "terraform is not available: install it",
+    )
+    assert sandbox.lacks("docker") == "sandbox has no docker: apt-get install docker.io"
+    assert not sandbox.reachable("https://example.com/") and sandbox.seeds_secrets
+
+
+def test_a_failed_target_keeps_its_exception_for_verbose(
+    aws: AwsContext, repo: Path, world: World
+) -> None:
+    put_secret(aws)
+    world.fail["train"] = "error"
+    with pytest.raises(TargetsFailed) as caught:
+        deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
+    ((name, exc),) = caught.value.failures
+    assert name == "train" and isinstance(exc, RuntimeError) and str(exc) == "train: boom"
+    assert exc.__traceback__ is not None

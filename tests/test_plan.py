@@ -2,7 +2,7 @@
 
 The first test runs the real step modules (secrets, images, ECS, Lambda and Batch targets)
 against moto (in-process) with a botocore `before-call` hook that fails on any mutating
-operation. The others inject steps (tests/test_pipeline_fakes.py) to pin the output.
+operation. The others inject port fakes (tests/fakes.py) to pin the output.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,10 @@ from deploytools.checks.base import Finding
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
 from deploytools.config import load_config
-from deploytools.errors import NotImplementedYet
+from deploytools.errors import Unavailable
 from deploytools.output import Reporter
-from deploytools.pipeline import Options, RealSteps, Run, plan
-from tests.test_pipeline_fakes import OUTPUTS, FakeSteps, World, put_secret, write_repo
+from deploytools.pipeline import Options, Run, plan, real_ports
+from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
 
 MUTATING = ("Create", "Update", "Put", "Register", "Publish", "Delete", "Start", "Submit", "Tag")
 ACCOUNT = "123456789012"
@@ -99,7 +100,7 @@ def real(tmp_path: Path) -> Iterator[Run]:
             config=config,
             aws=AwsContext("us-east-1"),  # a fresh session: the hook sees every client
             reporter=Reporter(),
-            steps=RealSteps(),
+            ports=real_ports(),
             options=Options(env="dev"),
         )
 
@@ -135,8 +136,8 @@ def injected(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     steps = {"findings": []}
     monkeypatch.setattr(
         deploy_command,
-        "default_steps",
-        lambda app: FakeSteps(world, outputs=OUTPUTS, findings=steps["findings"]),
+        "default_ports",
+        lambda app: fake_ports(world, outputs=OUTPUTS, findings=steps["findings"]),
     )
     world.options = steps  # type: ignore[attr-defined]
     with mock_aws():
@@ -169,7 +170,10 @@ def test_plan_json_is_one_document(
     assert main(["--json", "--config", config, "plan", "--env", "dev"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["plan"]["env"] == "dev" and doc["plan"]["secrets"]["missing"] == []
-    assert doc["plan"]["amplify"] == {"action": "create app"}
+    assert doc["plan"]["amplify"]["action"] == "create"
+    assert doc["plan"]["amplify"]["summary"] == (
+        "amplify shop-dev-web: create app; branch main: create; start a RELEASE job and wait"
+    )
     assert doc["plan"]["smoke"][0]["url"] == "http://127.0.0.1:9/api/health"
     names = [s["name"] for s in doc["steps"]]
     assert names[:4] == ["check", "account", "secrets", "images"]
@@ -188,19 +192,22 @@ def test_plan_exits_3_on_check_errors(
 def test_a_step_that_cannot_plan_is_skipped_with_the_reason(
     injected: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class NoImages(FakeSteps):
-        def plan_images(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-            raise NotImplementedYet("step images: deploytools.steps.images does not exist yet")
+    class NoImages:
+        def plan(self, *args: Any, **kwargs: Any) -> list[Any]:
+            raise Unavailable("a Docker engine", "install one")
 
-    monkeypatch.setattr(deploy_command, "default_steps", lambda app: NoImages(injected))
+        def build(self, *args: Any, **kwargs: Any) -> list[Any]:
+            raise AssertionError("plan never builds")
+
+    ports = replace(fake_ports(injected), images=NoImages())
     reporter = Reporter()
     config = load_config(write_repo(tmp_path / "repo"))
-    run = Run(config, AwsContext("us-east-1"), reporter, NoImages(injected), Options(env="dev"))
+    run = Run(config, AwsContext("us-east-1"), reporter, ports, Options(env="dev"))
     doc = plan(run).document
     images = next(s for s in reporter.steps if s.name == "images")
     assert (images.status.value, images.summary) == (
         "skipped",
-        "step images: deploytools.steps.images does not exist yet",
+        "a Docker engine is not available: install one",
     )
     assert (
         doc["images"][0]["action"] == "build, push (not planned: the images step is not available)"

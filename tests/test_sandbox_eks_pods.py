@@ -24,7 +24,7 @@ from deploytools.config.model import EksTarget
 from deploytools.output import Reporter, StepRecord
 from deploytools.sandbox import containers, k8s
 from deploytools.steps.targets import refresher_for, warmup
-from deploytools.steps.targets.base import RolledBack
+from deploytools.steps.targets.base import RefreshInputs, RolledBack
 from deploytools.steps.targets.eks import connection
 from tests.support import workload_images
 from tests.support.workload_images import PushedImage
@@ -238,7 +238,7 @@ def test_a_failing_readiness_probe_blocks_the_rollout_and_the_refresher_rolls_ba
         "api", target, aws=aws, reporter=reporter, root=tmp_path, timing=timing
     )
     image = images["httpd"].ecr_uri
-    first = refresher.refresh(image, StepRecord("api"))
+    first = refresher.refresh(RefreshInputs(image=image), StepRecord("api"))
     assert first.revision == "1"
     serving = {c.id for c in ours(docker_engine)}
     assert len(serving) == 1
@@ -246,7 +246,7 @@ def test_a_failing_readiness_probe_blocks_the_rollout_and_the_refresher_rolls_ba
     bad = deployment("placeholder", replicas=1, readinessProbe=NEVER_READY)
     (manifests / "deployment.yaml").write_text(yaml.safe_dump(bad))
     with pytest.raises(RolledBack) as caught:
-        refresher.refresh(image, StepRecord("api"))
+        refresher.refresh(RefreshInputs(image=image), StepRecord("api"))
 
     message = str(caught.value)
     assert 'deployment "api" exceeded its progress deadline: ReplicaSet "api-' in message

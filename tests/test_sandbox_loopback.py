@@ -8,7 +8,7 @@ import pytest
 
 from deploytools.config.model import LambdaTarget
 from deploytools.output import Reporter
-from deploytools.pipeline.seam import is_loopback, loopback_only
+from deploytools.pipeline.policy import is_loopback, loopback_only
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from deploytools.config.model import BatchTarget
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets import refresher_for
 from deploytools.steps.targets._wait import Polling
-from deploytools.steps.targets.base import RolledBack
+from deploytools.steps.targets.base import RefreshInputs, RolledBack
 from deploytools.steps.targets.batch import (
     JobDefinitionNotFound,
     Refresher,
@@ -105,7 +105,10 @@ def test_refresh_registers_a_revision_with_the_new_image(aws: AwsContext, batch:
     record = StepRecord("trainer")
 
     state = refresher(aws).refresh(
-        NEW_IMAGE, record, secret_arns={"DB_URL": SECRET_ARN}, environment={"STAGE": "dev"}
+        RefreshInputs(
+            image=NEW_IMAGE, secret_arns={"DB_URL": SECRET_ARN}, environment={"STAGE": "dev"}
+        ),
+        record,
     )
 
     now = latest(batch)
@@ -126,7 +129,7 @@ def test_refresh_registers_a_revision_with_the_new_image(aws: AwsContext, batch:
 def test_a_smoke_job_runs_on_the_new_revision(aws: AwsContext, batch: Any) -> None:
     record = StepRecord("trainer")
 
-    state = refresher(aws, job_queue="training").refresh(NEW_IMAGE, record)
+    state = refresher(aws, job_queue="training").refresh(RefreshInputs(image=NEW_IMAGE), record)
 
     job = batch.describe_jobs(jobs=[record.detail["smoke_job"]])["jobs"][0]
     assert job["status"] == "SUCCEEDED"
@@ -142,7 +145,7 @@ def test_a_failed_smoke_job_puts_the_previous_properties_back(
     record = StepRecord("trainer")
 
     with pytest.raises(RolledBack) as raised:
-        refresher(aws, job_queue="training").refresh(NEW_IMAGE, record)
+        refresher(aws, job_queue="training").refresh(RefreshInputs(image=NEW_IMAGE), record)
 
     message = str(raised.value)
     assert message.startswith("batch automl-dev-trainer: smoke job ")
@@ -207,7 +210,7 @@ def test_restore_registers_the_recorded_revision_again(aws: AwsContext, batch: A
     refresh = refresher(aws)
     first = refresh.current()
     assert first is not None
-    refresh.refresh(NEW_IMAGE, StepRecord("trainer"))
+    refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("trainer"))
     record = StepRecord("rollback")
 
     restored = refresh.restore(first, record)
@@ -227,10 +230,10 @@ def test_restore_registers_the_recorded_revision_again(aws: AwsContext, batch: A
 
 def test_a_second_refresh_with_the_same_image_changes_nothing(aws: AwsContext, batch: Any) -> None:
     refresh = refresher(aws)
-    first = refresh.refresh(NEW_IMAGE, StepRecord("trainer"))
+    first = refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("trainer"))
     record = StepRecord("trainer")
 
-    assert refresh.refresh(NEW_IMAGE, record) == first
+    assert refresh.refresh(RefreshInputs(image=NEW_IMAGE), record) == first
     assert record.status is Status.UNCHANGED
     assert latest(batch)["revision"] == 2
 
@@ -258,7 +261,7 @@ def test_a_missing_job_definition(aws: AwsContext) -> None:
 
     assert refresh.current() is None
     with pytest.raises(JobDefinitionNotFound, match="automl-dev-missing has no ACTIVE revision"):
-        refresh.refresh(NEW_IMAGE, StepRecord("trainer"))
+        refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("trainer"))
 
 
 def test_refresher_for_builds_the_batch_refresher(aws: AwsContext) -> None:

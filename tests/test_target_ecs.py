@@ -22,7 +22,7 @@ from deploytools.sandbox.emulators.ecs import Running, serve
 from deploytools.steps.targets import refresher_for
 from deploytools.steps.targets._container import SecretNotArn
 from deploytools.steps.targets._wait import Polling
-from deploytools.steps.targets.base import RolledBack, TargetFailed
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.ecs import Refresher, ServiceNotFound
 from deploytools.steps.targets.ecs_taskdef import ContainerNotFound
 from tests.support.fake_engine import FakeEngine
@@ -138,7 +138,9 @@ def test_refresh_registers_a_revision_and_waits_for_the_deployment(
     make_service(ecs)
     record = StepRecord("api")
 
-    state = refresher(aws, out).refresh(NEW_IMAGE, record, environment={"STAGE": "dev"})
+    state = refresher(aws, out).refresh(
+        RefreshInputs(image=NEW_IMAGE, environment={"STAGE": "dev"}), record
+    )
 
     assert revision(state.revision) == 2
     assert state.image == NEW_IMAGE
@@ -168,7 +170,8 @@ def test_secrets_reach_the_task_definition_only_as_value_from(
     other = SECRET_ARN.replace("API_KEY", "DB_URL")
 
     state = refresher(aws, out, secrets=["API_KEY"]).refresh(
-        NEW_IMAGE, StepRecord("api"), secret_arns={"API_KEY": SECRET_ARN, "DB_URL": other}
+        RefreshInputs(image=NEW_IMAGE, secret_arns={"API_KEY": SECRET_ARN, "DB_URL": other}),
+        StepRecord("api"),
     )
 
     definition = ecs.describe_task_definition(taskDefinition=state.revision)["taskDefinition"]
@@ -186,7 +189,8 @@ def test_a_secret_that_is_not_an_arn_is_refused_and_not_echoed(
 
     with pytest.raises(SecretNotArn) as raised:
         refresher(aws, out).refresh(
-            NEW_IMAGE, StepRecord("api"), secret_arns={"API_KEY": "hunter2-the-value"}
+            RefreshInputs(image=NEW_IMAGE, secret_arns={"API_KEY": "hunter2-the-value"}),
+            StepRecord("api"),
         )
 
     assert "hunter2" not in str(raised.value)
@@ -202,7 +206,7 @@ def test_a_failed_rollout_is_rolled_back_with_the_stopped_tasks_reasons(
     record = StepRecord("api")
 
     with pytest.raises(RolledBack) as raised:
-        refresher(aws, out).refresh(BAD_IMAGE, record)
+        refresher(aws, out).refresh(RefreshInputs(image=BAD_IMAGE), record)
 
     message = str(raised.value)
     assert message.splitlines()[0].startswith("ecs shop/shop-dev-api: deployment ecs-svc/")
@@ -231,7 +235,7 @@ def test_a_deployment_the_circuit_breaker_rolled_back_is_a_failure_not_a_success
     record = StepRecord("api")
 
     with pytest.raises(RolledBack) as raised:
-        refresher(aws, out).refresh(CRASHING_IMAGE, record)
+        refresher(aws, out).refresh(RefreshInputs(image=CRASHING_IMAGE), record)
 
     message = str(raised.value)
     assert "disappeared from the service: rolled back by the circuit breaker to shop-dev-api:1" in (
@@ -260,7 +264,7 @@ def test_without_a_circuit_breaker_failed_tasks_end_the_wait(
     before = make_service(ecs, desired=4)
 
     with pytest.raises(RolledBack) as raised:
-        refresher(aws, out).refresh(BAD_IMAGE, StepRecord("api"))
+        refresher(aws, out).refresh(RefreshInputs(image=BAD_IMAGE), StepRecord("api"))
 
     # All 4 tasks start and fail at once; deploytools stops at 3 or more.
     assert "4 tasks failed to start (the service has no circuit breaker" in str(raised.value)
@@ -301,7 +305,7 @@ def test_a_timeout_fails_and_a_rollback_that_also_times_out_is_not_reported_as_r
         )
 
         with pytest.raises(TargetFailed) as raised:
-            refresh.refresh(NEW_IMAGE, StepRecord("api"))
+            refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
     finally:
         never.stop()
 
@@ -317,8 +321,8 @@ def test_restore_puts_an_earlier_revision_back(aws: AwsContext, ecs: Any, out: i
     refresh = refresher(aws, out)
     first = refresh.current()
     assert first is not None
-    refresh.refresh(NEW_IMAGE, StepRecord("api"))
-    refresh.refresh(NEW_IMAGE.replace("b" * 64, "c" * 64), StepRecord("api"))
+    refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
+    refresh.refresh(RefreshInputs(image=NEW_IMAGE.replace("b" * 64, "c" * 64)), StepRecord("api"))
     record = StepRecord("rollback")
 
     restored = refresh.restore(first, record)
@@ -341,7 +345,7 @@ def test_restore_of_a_deregistered_revision_registers_a_copy(
     refresh = refresher(aws, out)
     first = refresh.current()
     assert first is not None
-    refresh.refresh(NEW_IMAGE, StepRecord("api"))
+    refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
     ecs.deregister_task_definition(taskDefinition=first.revision)
     record = StepRecord("rollback")
 
@@ -376,10 +380,10 @@ def test_a_second_refresh_with_the_same_image_changes_nothing(
 ) -> None:
     make_service(ecs)
     refresh = refresher(aws, out)
-    first = refresh.refresh(NEW_IMAGE, StepRecord("api"))
+    first = refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
     record = StepRecord("api")
 
-    second = refresh.refresh(NEW_IMAGE, record)
+    second = refresh.refresh(RefreshInputs(image=NEW_IMAGE), record)
 
     assert second == first
     assert record.status is Status.UNCHANGED
@@ -393,11 +397,15 @@ def test_the_container_must_be_named_when_the_task_has_several(
     make_service(ecs)
 
     with pytest.raises(ContainerNotFound) as raised:
-        refresher(aws, out, container=None).refresh(NEW_IMAGE, StepRecord("api"))
+        refresher(aws, out, container=None).refresh(
+            RefreshInputs(image=NEW_IMAGE), StepRecord("api")
+        )
     assert "has 2 containers (api, sidecar)" in str(raised.value)
 
     with pytest.raises(ContainerNotFound) as raised:
-        refresher(aws, out, container="web").refresh(NEW_IMAGE, StepRecord("api"))
+        refresher(aws, out, container="web").refresh(
+            RefreshInputs(image=NEW_IMAGE), StepRecord("api")
+        )
     assert "has no container 'web'; its containers: api, sidecar" in str(raised.value)
 
 
@@ -406,7 +414,9 @@ def test_the_only_container_is_taken_when_none_is_named(
 ) -> None:
     make_service(ecs, containers=[{"name": "web", "image": "web:1", "memory": 256}])
 
-    state = refresher(aws, out, container=None).refresh(NEW_IMAGE, StepRecord("api"))
+    state = refresher(aws, out, container=None).refresh(
+        RefreshInputs(image=NEW_IMAGE), StepRecord("api")
+    )
 
     assert state.detail["container"] == "web"
     assert state.image == NEW_IMAGE
@@ -421,7 +431,7 @@ def test_a_missing_service_is_none_for_status_and_an_error_for_deploy(
     assert refresh.current() is None
     assert "service not found (Terraform creates it)" in refresh.describe_change(NEW_IMAGE)
     with pytest.raises(ServiceNotFound, match="shop-dev-api not found in cluster shop"):
-        refresh.refresh(NEW_IMAGE, StepRecord("api"))
+        refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
 
 
 def test_a_missing_cluster_is_none_for_status_and_plan(aws: AwsContext, out: io.StringIO) -> None:
@@ -433,7 +443,7 @@ def test_a_missing_cluster_is_none_for_status_and_plan(aws: AwsContext, out: io.
         "ecs shop/shop-dev-api: service not found (Terraform creates it); nothing to refresh yet"
     )
     with pytest.raises(ServiceNotFound):
-        refresh.refresh(NEW_IMAGE, StepRecord("api"))
+        refresh.refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("api"))
 
 
 def test_refresher_for_builds_the_ecs_refresher(aws: AwsContext, out: io.StringIO) -> None:

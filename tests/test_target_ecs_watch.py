@@ -19,7 +19,7 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import EcsTarget
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets._wait import Polling
-from deploytools.steps.targets.base import RolledBack, TargetFailed
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.ecs import Refresher
 from deploytools.steps.targets.ecs_watch import (
     Phase,
@@ -264,7 +264,7 @@ def test_real_ecs_rollback_sequence_is_reported_as_rolled_back(aws: AwsContext) 
         )
 
         with pytest.raises(RolledBack) as raised:
-            refresh.refresh(new_image, record)
+            refresh.refresh(RefreshInputs(image=new_image), record)
         stub.assert_no_pending_responses()
 
     message = str(raised.value)
@@ -302,7 +302,7 @@ def test_an_update_service_error_changes_nothing_more(aws: AwsContext) -> None:
         refresh = Refresher("api", ecs_target(), aws=aws, reporter=Reporter(out=io.StringIO()))
 
         with pytest.raises(TargetFailed) as raised:
-            refresh.refresh("repo/api@sha256:" + "b" * 64, StepRecord("api"))
+            refresh.refresh(RefreshInputs(image="repo/api@sha256:" + "b" * 64), StepRecord("api"))
         stub.assert_no_pending_responses()
 
     assert not isinstance(raised.value, RolledBack)

@@ -28,7 +28,7 @@ from deploytools.sandbox import k8s
 from deploytools.sandbox.emulators import EmulatorContext
 from deploytools.sandbox.emulators import eks as eks_emulator
 from deploytools.steps.targets import eks, refresher_for, warmup
-from deploytools.steps.targets.base import RolledBack, TargetFailed
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.eks import connection, k8s_client, rollout
 from tests.support.fake_engine import FakeEngine
 
@@ -120,9 +120,9 @@ def test_manifests_are_applied_with_the_digest_and_the_rollout_is_waited_for(
     out = io.StringIO()
     made = refresher(aws, make_target(environment={"MODEL_NAME": "distilbert"}), out)
 
-    first = made.refresh(V1, StepRecord("web"))
+    first = made.refresh(RefreshInputs(image=V1), StepRecord("web"))
     record = StepRecord("web")
-    second = made.refresh(V2, record)
+    second = made.refresh(RefreshInputs(image=V2), record)
 
     assert (first.revision, first.image) == ("1", V1)
     assert (second.revision, second.image) == ("2", V2)
@@ -154,10 +154,12 @@ def test_manifests_are_applied_with_the_digest_and_the_rollout_is_waited_for(
 def test_without_manifests_the_image_is_patched(
     aws: AwsContext, cluster: str, double: k8s.KubeApi
 ) -> None:
-    refresher(aws).refresh(V1, StepRecord("web"))  # Terraform or a human created it
+    refresher(aws).refresh(
+        RefreshInputs(image=V1), StepRecord("web")
+    )  # Terraform or a human created it
     made = refresher(aws, make_target(manifests=None))
 
-    state = made.refresh(V2, StepRecord("web"))
+    state = made.refresh(RefreshInputs(image=V2), StepRecord("web"))
 
     assert (state.revision, state.image) == ("2", V2)
     assert (
@@ -170,8 +172,8 @@ def test_without_manifests_the_image_is_patched(
 
 def test_the_same_image_again_is_no_new_revision(aws: AwsContext, cluster: str) -> None:
     made = refresher(aws)
-    made.refresh(V1, StepRecord("web"))
-    assert made.refresh(V1, StepRecord("web")).revision == "1"
+    made.refresh(RefreshInputs(image=V1), StepRecord("web"))
+    assert made.refresh(RefreshInputs(image=V1), StepRecord("web")).revision == "1"
 
 
 # --- failure and rollback -------------------------------------------------------------------
@@ -181,10 +183,10 @@ def test_progress_deadline_exceeded_rolls_back_to_the_previous_template(
     aws: AwsContext, cluster: str, double: k8s.KubeApi
 ) -> None:
     made = refresher(aws)
-    made.refresh(V1, StepRecord("web"))
+    made.refresh(RefreshInputs(image=V1), StepRecord("web"))
 
     with pytest.raises(RolledBack) as caught:
-        made.refresh(BROKEN, StepRecord("web"))
+        made.refresh(RefreshInputs(image=BROKEN), StepRecord("web"))
 
     message = str(caught.value)
     assert 'deployment "api" exceeded its progress deadline: ReplicaSet "api-' in message
@@ -203,10 +205,10 @@ def test_progress_deadline_exceeded_rolls_back_to_the_previous_template(
 
 
 def test_a_crashing_container_is_named_and_rolled_back(aws: AwsContext, cluster: str) -> None:
-    refresher(aws).refresh(V1, StepRecord("web"))
+    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
 
     with pytest.raises(RolledBack) as caught:
-        refresher(aws).refresh(CRASHES, StepRecord("web"))
+        refresher(aws).refresh(RefreshInputs(image=CRASHES), StepRecord("web"))
 
     message = str(caught.value)
     assert re.search(
@@ -220,14 +222,14 @@ def test_a_failing_first_deploy_has_nothing_to_roll_back_to(aws: AwsContext, clu
     with pytest.raises(
         TargetFailed, match="the deployment is new, so there is nothing to roll back to"
     ):
-        refresher(aws).refresh(BROKEN, StepRecord("web"))
+        refresher(aws).refresh(RefreshInputs(image=BROKEN), StepRecord("web"))
 
 
 @pytest.mark.parametrize("workloads", ["no engine in this test"], indirect=True)
 def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
     aws: AwsContext, cluster: str, double: k8s.KubeApi
 ) -> None:
-    refresher(aws).refresh(V1, StepRecord("web"))
+    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
     double.cluster(CLUSTER).rollout_seconds = 3600  # the simulated rollout never gets there
     clock = iter(float(t) for t in range(0, 100_000, 7))
     slow = warmup.Timing(sleep=lambda _: None, monotonic=lambda: next(clock), poll=0)
@@ -240,7 +242,7 @@ def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
         timing=slow,
     )
     with pytest.raises(TargetFailed) as caught:
-        made.refresh(V2, StepRecord("web"))
+        made.refresh(RefreshInputs(image=V2), StepRecord("web"))
     assert "the rollout did not finish in 20 s (targets.web.timeout)" in str(caught.value)
     assert "rolling back to revision 1 failed too" in str(caught.value)
     assert container_image(stored_deployment(double)) == V1
@@ -250,8 +252,8 @@ def test_restore_puts_an_earlier_revision_back(
     aws: AwsContext, cluster: str, double: k8s.KubeApi
 ) -> None:
     made = refresher(aws)
-    first = made.refresh(V1, StepRecord("web"))
-    made.refresh(V2, StepRecord("web"))
+    first = made.refresh(RefreshInputs(image=V1), StepRecord("web"))
+    made.refresh(RefreshInputs(image=V2), StepRecord("web"))
 
     restored = made.restore(first, StepRecord("rollback"))
 
@@ -266,7 +268,7 @@ def test_restore_puts_an_earlier_revision_back(
 def test_401_names_eks_access_entries(aws: AwsContext, cluster: str, double: k8s.KubeApi) -> None:
     double.access = k8s.Access.UNAUTHORIZED
     with pytest.raises(connection.EksAccessDenied) as caught:
-        refresher(aws).refresh(V1, StepRecord("web"))
+        refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
     message = str(caught.value)
     assert message.startswith(
         f"the Kubernetes API of EKS cluster {CLUSTER} answered 401 Unauthorized: the IAM principal "
@@ -343,7 +345,7 @@ def test_current_and_describe_change(aws: AwsContext, cluster: str) -> None:
         made.describe_change(V1)
         == f"eks {CLUSTER}/default/api: does not exist (applied from k8s/api) → {V1}"
     )
-    made.refresh(V1, StepRecord("web"))
+    made.refresh(RefreshInputs(image=V1), StepRecord("web"))
     state = made.current()
     assert state is not None
     assert (state.type, state.resource, state.image, state.revision) == ("eks", "api", V1, "1")
@@ -390,14 +392,18 @@ def test_the_sandbox_emulator_serves_eks(moto_endpoint: str) -> None:
 
 def test_manifests_without_our_deployment_are_refused(aws: AwsContext, cluster: str) -> None:
     with pytest.raises(BadInput, match="no Deployment named web"):
-        refresher(aws, make_target(deployment="web")).refresh(V1, StepRecord("web"))
+        refresher(aws, make_target(deployment="web")).refresh(
+            RefreshInputs(image=V1), StepRecord("web")
+        )
 
 
 def test_a_container_must_be_named_when_there_are_several(aws: AwsContext, cluster: str) -> None:
     with pytest.raises(
         BadInput, match=r"2 containers \(api, metrics\): set targets\.web\.container"
     ):
-        refresher(aws, make_target(container=None)).refresh(V1, StepRecord("web"))
+        refresher(aws, make_target(container=None)).refresh(
+            RefreshInputs(image=V1), StepRecord("web")
+        )
 
 
 # --- kubectl rollout status -----------------------------------------------------------------

@@ -23,9 +23,10 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
+from deploytools.lib.image_reference import parse_image
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import lambda_, refresher_for, warmup
-from deploytools.steps.targets.base import RolledBack, TargetFailed
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.lambda_zip import build_zip
 
 ACCOUNT = "123456789012"
@@ -241,7 +242,7 @@ def test_image_deploy_publishes_a_version_moves_the_alias_and_warms_up(
     )
     record = StepRecord("predict")
 
-    state = refresher(aws, target).refresh(new_image, record)
+    state = refresher(aws, target).refresh(RefreshInputs(image=new_image), record)
 
     assert state.revision == "2"
     assert state.image == new_image
@@ -267,9 +268,7 @@ def test_zip_deploy_publishes_the_package_by_its_sha(
         warmup={"url": warmup_server.url},
     )
 
-    state = refresher(aws, target).refresh(
-        None, StepRecord("predict"), zip_path=package.path, code_sha256=package.code_sha256
-    )
+    state = refresher(aws, target).refresh(RefreshInputs(package=package), StepRecord("predict"))
 
     assert package.code_sha256 != zip_function
     assert state.revision == "2"
@@ -286,9 +285,8 @@ def test_environment_is_merged_and_secrets_go_in_only_when_asked(
 ) -> None:
     target = make_target(environment={"MODEL_NAME": "distilbert"}, secrets_in_environment=True)
     refresher(aws, target).refresh(
-        push_image(aws, "v2"),
+        RefreshInputs(image=push_image(aws, "v2"), secret_values={"MODEL_API_KEY": "s3cr3t-value"}),
         StepRecord("predict"),
-        secret_values={"MODEL_API_KEY": "s3cr3t-value"},
     )
     variables = aws.client("lambda").get_function_configuration(
         FunctionName=FUNCTION, Qualifier="2"
@@ -300,7 +298,8 @@ def test_environment_is_merged_and_secrets_go_in_only_when_asked(
     }
 
     refresher(aws, make_target()).refresh(
-        push_image(aws, "v3"), StepRecord("predict"), secret_values={"OTHER_KEY": "not-this-one"}
+        RefreshInputs(image=push_image(aws, "v3"), secret_values={"OTHER_KEY": "not-this-one"}),
+        StepRecord("predict"),
     )
     variables = aws.client("lambda").get_function_configuration(FunctionName=FUNCTION)[
         "Environment"
@@ -320,7 +319,9 @@ def test_failed_warmup_points_the_alias_back(
     target = make_target(warmup={"url": warmup_server.url, "method": "POST", "budget": 1})
 
     with pytest.raises(RolledBack) as caught:
-        refresher(aws, target).refresh(push_image(aws, "broken"), StepRecord("predict"))
+        refresher(aws, target).refresh(
+            RefreshInputs(image=push_image(aws, "broken")), StepRecord("predict")
+        )
 
     message = str(caught.value)
     assert "version 2 did not warm up" in message
@@ -340,7 +341,9 @@ def test_a_new_alias_is_deleted_again_when_the_first_warmup_fails(
     target = make_target(alias="canary", warmup={"url": warmup_server.url, "budget": 1})
 
     with pytest.raises(TargetFailed, match="alias canary was new and has been deleted again"):
-        refresher(aws, target).refresh(push_image(aws, "v2"), StepRecord("predict"))
+        refresher(aws, target).refresh(
+            RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict")
+        )
 
     aliases = aws.client("lambda").list_aliases(FunctionName=FUNCTION)["Aliases"]
     assert [a["Name"] for a in aliases] == ["live"]
@@ -351,7 +354,7 @@ def test_redeploying_what_is_live_changes_nothing(aws: AwsContext, image_functio
     calls = count_calls(aws, "before-call.lambda.*")
     record = StepRecord("predict")
 
-    state = refresher(aws, target).refresh(image_function, record)
+    state = refresher(aws, target).refresh(RefreshInputs(image=image_function), record)
 
     assert (state.revision, state.image) == ("1", image_function)
     assert record.changed == []
@@ -361,7 +364,9 @@ def test_redeploying_what_is_live_changes_nothing(aws: AwsContext, image_functio
 def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_function: str) -> None:
     target = make_target(environment={"MODEL_NAME": "date-regressor"})
 
-    state = refresher(aws, target).refresh(image_function, StepRecord("predict"))
+    state = refresher(aws, target).refresh(
+        RefreshInputs(image=image_function), StepRecord("predict")
+    )
 
     assert state.revision == "2"
     live = aws.client("lambda").get_function_configuration(FunctionName=FUNCTION, Qualifier="2")
@@ -378,7 +383,7 @@ def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
     missing = f"{REGISTRY}/{REPOSITORY}@sha256:{'0' * 64}"
 
     with pytest.raises(lambda_.ImageNotInEcr) as caught:
-        refresher(aws, make_target()).refresh(missing, StepRecord("predict"))
+        refresher(aws, make_target()).refresh(RefreshInputs(image=missing), StepRecord("predict"))
 
     assert str(caught.value) == (
         f"{missing} is not in ECR (ImageNotFoundException); lambda {FUNCTION} was not changed: "
@@ -393,7 +398,7 @@ def test_refuses_an_image_whose_repository_does_not_exist(
     calls = count_calls(aws, "before-call.lambda.*")
     with pytest.raises(lambda_.ImageNotInEcr, match="RepositoryNotFoundException"):
         refresher(aws, make_target()).refresh(
-            f"{REGISTRY}/nope@sha256:{'1' * 64}", StepRecord("predict")
+            RefreshInputs(image=f"{REGISTRY}/nope@sha256:{'1' * 64}"), StepRecord("predict")
         )
     assert calls == []
 
@@ -406,7 +411,9 @@ def test_resource_conflict_is_retried_with_backoff(aws: AwsContext, image_functi
     events.register("before-call.lambda.UpdateFunctionConfiguration", config_conflicts)
     target = make_target(environment={"MODEL_NAME": "distilbert"})
 
-    state = refresher(aws, target).refresh(push_image(aws, "v2"), StepRecord("predict"))
+    state = refresher(aws, target).refresh(
+        RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict")
+    )
 
     assert len(code_conflicts.seen) == 3  # two conflicts, then moto's answer
     assert len(config_conflicts.seen) == 2
@@ -429,7 +436,7 @@ def test_conflicts_past_the_timeout_fail_with_the_reason(
         timing=timing,
     )
     with pytest.raises(TargetFailed, match="update_function_code: ResourceConflictException"):
-        made.refresh(push_image(aws, "v2"), StepRecord("predict"))
+        made.refresh(RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict"))
     assert alias_version(aws) == "1"
 
 
@@ -454,7 +461,9 @@ def test_a_failed_code_update_leaves_the_alias_and_names_the_reason(
     events.register("after-call.lambda.GetFunctionConfiguration", fail_after_update)
 
     with pytest.raises(RolledBack) as caught:
-        refresher(aws, make_target()).refresh(push_image(aws, "v2"), StepRecord("predict"))
+        refresher(aws, make_target()).refresh(
+            RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict")
+        )
 
     assert str(caught.value) == (
         f"lambda {FUNCTION}: the new code failed: ImageAccessDenied Lambda does not have "
@@ -466,7 +475,9 @@ def test_a_failed_code_update_leaves_the_alias_and_names_the_reason(
 
 def test_a_missing_function_is_named(aws: AwsContext, role: str) -> None:
     with pytest.raises(TargetFailed, match="create it with Terraform first"):
-        refresher(aws, make_target()).refresh(push_image(aws, "v1"), StepRecord("predict"))
+        refresher(aws, make_target()).refresh(
+            RefreshInputs(image=push_image(aws, "v1")), StepRecord("predict")
+        )
 
 
 # --- current, plan, restore -----------------------------------------------------------------
@@ -502,7 +513,7 @@ def test_restore_points_the_alias_at_an_earlier_version(
     made = refresher(aws, make_target(warmup={"url": warmup_server.url}))
     first = made.current()
     assert first is not None
-    made.refresh(push_image(aws, "v2"), StepRecord("deploy"))
+    made.refresh(RefreshInputs(image=push_image(aws, "v2")), StepRecord("deploy"))
     assert alias_version(aws) == "2"
 
     record = StepRecord("rollback")
@@ -527,20 +538,20 @@ def test_restore_to_a_deleted_version_fails(aws: AwsContext, image_function: str
 
 
 def test_parse_image() -> None:
-    ref = lambda_.parse_image(f"{REGISTRY}/team/predictor@sha256:{'a' * 64}")
+    ref = parse_image(f"{REGISTRY}/team/predictor@sha256:{'a' * 64}")
     assert (ref.repository, ref.registry_id, ref.image_id) == (
         "team/predictor",
         ACCOUNT,
         {"imageDigest": f"sha256:{'a' * 64}"},
     )
-    local = lambda_.parse_image("127.0.0.1:5055/predictor:v1")
+    local = parse_image("127.0.0.1:5055/predictor:v1")
     assert (local.repository, local.registry_id, local.image_id) == (
         "predictor",
         None,
         {"imageTag": "v1"},
     )
     with pytest.raises(lambda_.BadInput):
-        lambda_.parse_image("predictor:v1")
+        parse_image("predictor:v1")
 
 
 # --- warm-up by invoking the function ---------------------------------------------------------
@@ -582,7 +593,9 @@ def test_without_a_url_the_warmup_invokes_the_alias(aws: AwsContext, image_funct
     )
     target = make_target(warmup={"body": '{"warmup": true}'})
 
-    state = refresher(aws, target).refresh(push_image(aws, "v2"), StepRecord("predict"))
+    state = refresher(aws, target).refresh(
+        RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict")
+    )
 
     assert state.revision == "2"
     assert [(p["FunctionName"], p["Qualifier"]) for p in seen] == [(FUNCTION, "live")] * 2
@@ -594,7 +607,9 @@ def test_a_function_error_on_every_invoke_rolls_back(aws: AwsContext, image_func
     target = make_target(warmup={"budget": 1})
 
     with pytest.raises(RolledBack) as caught:
-        refresher(aws, target).refresh(push_image(aws, "v2"), StepRecord("predict"))
+        refresher(aws, target).refresh(
+            RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict")
+        )
 
     assert "invoke prediction-api-dev-predict:live → Unhandled error" in str(caught.value)
     assert "No module named 'sklearn'" in str(caught.value)
@@ -616,14 +631,8 @@ def test_a_zip_over_the_direct_upload_limit_goes_through_s3(
     made = refresher(aws, make_target(image=None, package={"source": "v2"}))
 
     with pytest.raises(lambda_.BadInput, match="pass a code_bucket"):
-        made.refresh(None, StepRecord("p"), zip_path=package.path, code_sha256=package.code_sha256)
-    state = made.refresh(
-        None,
-        StepRecord("p"),
-        zip_path=package.path,
-        code_sha256=package.code_sha256,
-        code_bucket="code",
-    )
+        made.refresh(RefreshInputs(package=package), StepRecord("p"))
+    state = made.refresh(RefreshInputs(package=package, code_bucket="code"), StepRecord("p"))
 
     key = f"deploytools/{FUNCTION}/{hashlib.sha256(package.path.read_bytes()).hexdigest()}.zip"
     stored = aws.client("s3").get_object(Bucket="code", Key=key)["Body"].read()
@@ -644,7 +653,9 @@ def test_an_earlier_failed_update_does_not_block_the_next_deploy(
     aws.client("lambda").meta.events.register(
         "after-call.lambda.GetFunctionConfiguration", failed_before_our_update
     )
-    state = refresher(aws, make_target()).refresh(push_image(aws, "v2"), StepRecord("p"))
+    state = refresher(aws, make_target()).refresh(
+        RefreshInputs(image=push_image(aws, "v2")), StepRecord("p")
+    )
     assert state.revision == "2"
 
 
@@ -653,7 +664,9 @@ def test_an_image_for_a_zip_function_is_refused_before_any_change(
 ) -> None:
     calls = count_calls(aws, "before-call.lambda.UpdateFunctionCode")
     with pytest.raises(lambda_.BadInput) as caught:
-        refresher(aws, make_target()).refresh(push_image(aws, "v1"), StepRecord("p"))
+        refresher(aws, make_target()).refresh(
+            RefreshInputs(image=push_image(aws, "v1")), StepRecord("p")
+        )
     assert str(caught.value) == (
         f"lambda {FUNCTION} is a Zip function, but targets.predict deploys an image: "
         'recreate the function with Terraform as package_type = "Image", or change the target'

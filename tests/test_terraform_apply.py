@@ -267,11 +267,13 @@ def test_plan_summary_never_contains_the_securestring_value(
     through plan, apply, outputs and a destroy plan.
 
     The runner is left to choose its CLI config here: TF_CLI_CONFIG_FILE names a missing
-    file (as on this machine), so it writes one for the mirror itself.
+    file (as on this machine) and the mirror search is on (as the sandbox turns it on), so it
+    writes one for the mirror itself.
     """
     caplog.set_level(logging.DEBUG)
     forget_all()
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "missing.tfrc"))
+    monkeypatch.setenv("DEPLOYTOOLS_TF_MIRROR_SEARCH", "1")
     out, err = io.StringIO(), io.StringIO()
     env = terraform_env(
         _aws(moto_endpoint), env="test", images={"api": "repo/api@sha256:" + "a" * 64}

@@ -256,3 +256,19 @@ def test_cli_config_written_for_the_mirror_when_the_users_is_missing(
     assert written == tmp_path / "work" / "terraformrc"
     text = written.read_text()
     assert "filesystem_mirror" in text and json.dumps(str(mirror)) in text
+
+
+def test_no_mirror_search_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against AWS, a machine without a CLI config installs providers Terraform's own way."""
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "does-not-exist.tfrc"))
+    monkeypatch.delenv("DEPLOYTOOLS_TF_MIRROR", raising=False)
+    monkeypatch.delenv("DEPLOYTOOLS_TF_MIRROR_SEARCH", raising=False)
+    assert resolve_cli_config(None, work_dir=tmp_path / "work") is None
+    assert not (tmp_path / "work").exists()
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.0.0").mkdir(parents=True)
+    monkeypatch.setenv("DEPLOYTOOLS_TF_MIRROR", str(mirror))  # the search finds this one
+    written = resolve_cli_config(
+        None, work_dir=tmp_path / "work", environ={"DEPLOYTOOLS_TF_MIRROR_SEARCH": "1"}
+    )
+    assert written == tmp_path / "work" / "terraformrc"

@@ -11,20 +11,31 @@ import pkgutil
 
 from deploytools.checks.base import REGISTRY, CheckContext, Finding, Rule, Severity, rule
 
-__all__ = ["CheckContext", "Finding", "Rule", "Severity", "all_rules", "rule", "run_checks"]
+__all__ = [
+    "CheckContext", "Finding", "Rule", "Severity", "all_rules", "rule", "run_checks",
+    "skipped_rules",
+]  # fmt: skip
 
 
 def all_rules() -> dict[str, Rule]:
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base":
+        if module.name.startswith("dt"):
             importlib.import_module(f"{__name__}.{module.name}")
     return dict(sorted(REGISTRY.items()))
 
 
+def skipped_rules(ctx: CheckContext, only: set[str] | None = None) -> list[str]:
+    """The rules that cannot run: they read the config, and there is none."""
+    if ctx.config is not None or ctx.config_problems:
+        return []
+    return [r.id for r in all_rules().values() if r.needs_config and (not only or r.id in only)]
+
+
 def run_checks(ctx: CheckContext, only: set[str] | None = None) -> list[Finding]:
+    skipped = set(skipped_rules(ctx, only))
     findings: list[Finding] = []
     for rule_id, registered in all_rules().items():
-        if only and rule_id not in only:
+        if (only and rule_id not in only) or rule_id in skipped:
             continue
         findings.extend(registered.run(ctx))
     return sorted(set(findings))

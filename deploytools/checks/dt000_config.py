@@ -1,13 +1,15 @@
-"""DT000: deploytools.yml itself is valid (every other rule trusts it)."""
+"""DT000: deploytools.yml itself is valid (every other rule trusts it), and so is the Terraform
+the rules read: a module folder that a `source` names exists, and python-hcl2 can parse every
+.tf file (one it cannot is a warning, so DT007/DT008/DT009 never report clean unread)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from deploytools.checks.base import CheckContext, Finding, rule
+from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.config.interpolate import PLACEHOLDER
-from deploytools.steps.terraform.outputs import declared_outputs
+from deploytools.lib.terraform_outputs import declared_outputs
 
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
 
@@ -16,19 +18,49 @@ PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
     "DT000",
     "deploytools.yml is invalid",
     description=(
-        "Unknown keys, wrong types, undefined images or environments, missing files, and "
-        "{tf.<output>} references to outputs the Terraform root does not declare."
+        "Unsafe or unreadable YAML, unknown keys, wrong types, undefined images or "
+        "environments, missing files or paths outside the repository, names AWS refuses, "
+        "malformed placeholders, {tf.<output>} references to outputs the Terraform root does "
+        "not declare, local module folders that do not exist, and .tf files python-hcl2 "
+        "cannot parse."
     ),
 )
 def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
+    config_file = ctx.rel(ctx.config_path) if ctx.config_path else "deploytools.yml"
     for problem in ctx.config_problems:
         match = PROBLEM.match(problem)
         if match:
-            file, line, message = match["file"], int(match["line"]), match["message"]
+            line, message = int(match["line"]), match["message"]
         else:
-            file, line, message = "deploytools.yml", 1, problem
-        yield Finding(file, line, "DT000", message, fix="Correct the key as the message says.")
+            line, message = 1, problem
+        yield Finding(
+            config_file, line, "DT000", message, fix="Correct the key as the message says."
+        )
     yield from undeclared_outputs(ctx)
+    yield from terraform_problems(ctx)
+
+
+def terraform_problems(ctx: CheckContext) -> Iterator[Finding]:
+    for missing in ctx.terraform.missing_modules:
+        yield Finding(
+            missing.rel,
+            missing.line,
+            "DT000",
+            f'module "{missing.module}": source "{missing.source}" is not a folder '
+            f"({missing.folder} does not exist)",
+            fix="Add the module folder to the repository, or correct the source path.",
+        )
+    for unread in ctx.terraform.unparseable:
+        yield Finding(
+            unread.rel,
+            unread.line,
+            "DT000",
+            f"python-hcl2 cannot parse this file (stopped at column {unread.column}); DT007, "
+            "DT008 and DT009 did not read it",
+            fix="Run terraform validate; if Terraform accepts the file, report the construct "
+            "to python-hcl2 and review the file by hand.",
+            severity=Severity.WARNING,
+        )
 
 
 def undeclared_outputs(ctx: CheckContext) -> Iterator[Finding]:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploytools.checks.base import CheckContext, Finding, rule
-from deploytools.steps.images.context import DIRECTORY, ignore_file_for, scan
-from deploytools.steps.images.dockerfile import Transfer, parse, transfer
-from deploytools.steps.images.dockerignore import (
+from deploytools.lib.build_context import DIRECTORY, ignore_file_for, scan
+from deploytools.lib.dockerfile import Transfer, parse, transfer
+from deploytools.lib.dockerignore import (
     BadIgnorePattern,
     DockerIgnore,
     IgnoreRule,

@@ -14,7 +14,7 @@ from typing import Any
 
 from deploytools.checks.base import CheckContext, Finding, rule
 from deploytools.config.yamlpos import DuplicateKey, Located, YamlSyntax, load
-from deploytools.steps.images.dockerfile import parse, stages
+from deploytools.lib.dockerfile import parse, stages
 
 RULE = "DT002"
 PLATFORM = "linux/amd64"

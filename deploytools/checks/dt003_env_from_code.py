@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploytools.checks.base import SKIP_DIRS, CheckContext, Finding, Severity, rule
+from deploytools.checks.base import CheckContext, Finding, Severity, rule
+from deploytools.checks.index import skipped
 
 RULE = "DT003"
 # Set by the platform itself, so code may read them without the target setting them.
@@ -63,6 +64,7 @@ class EnvRead:
         "For targets with env_from_code, os.getenv / os.environ reads whose name is neither in "
         "the target's environment nor among its SSM secrets. Reads with a default are warnings."
     ),
+    needs_config=True,
 )
 def env_from_code(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.config is None:
@@ -196,5 +198,5 @@ def _python_files(paths: list[Path]) -> Iterator[Path]:
             yield path
         elif path.is_dir():
             for found in sorted(path.rglob("*.py")):
-                if not SKIP_DIRS.intersection(found.relative_to(path).parts[:-1]):
+                if not any(skipped(part) for part in found.relative_to(path).parts[:-1]):
                     yield found

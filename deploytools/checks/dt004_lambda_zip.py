@@ -1,8 +1,8 @@
 """DT004: a Lambda zip over 250 MB unzipped, or one that carries tests, caches or training code.
 
-The package is computed exactly as `deploy` builds it (lambda_zip.select_files: the built-in
-excludes plus the target's), without writing the zip. What the built-in excludes already
-leave out is fine; this rule finds what still gets in.
+The package is computed exactly as `deploy` builds it (lib.zip_selection.select_files: the
+built-in excludes plus the target's), without writing the zip. What the built-in excludes
+already leave out is fine; this rule finds what still gets in.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.errors import BadInput
-from deploytools.steps.targets.lambda_zip import UNZIPPED_LIMIT, human_size, select_files
+from deploytools.lib.zip_selection import UNZIPPED_LIMIT, human_size, select_files
 
 RULE = "DT004"
 EXAMPLES = 3
@@ -82,6 +82,7 @@ KINDS = (
         "Lambda zip targets: over 250 MB unzipped, or files that do not belong in a function "
         "(tests, caches, training code) that package.excludes does not leave out."
     ),
+    needs_config=True,
 )
 def lambda_zip(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.config is None:

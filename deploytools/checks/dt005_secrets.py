@@ -85,6 +85,12 @@ ENDPOINTS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"\b(?:https?://)?(?:[A-Za-z0-9-]+\.)?d[a-z0-9]{6,}\.amplifyapp\.com\S*"),
     ),
 ]
+# Every line a pattern above can match contains one of these (a superset, checked per file).
+MAYBE_SECRET = re.compile(
+    r"(?i)AKIA|ASIA|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|PRIVATE KEY|"
+    + SECRET_WORD
+)
+MAYBE_ENDPOINT = re.compile(r"(?i)amazonaws\.com|\.on\.aws|amplifyapp\.com")
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?P<value>.*)$")
 SECRET_NAME = re.compile(r"(?i)" + SECRET_WORD + r"|credential|private")
 
@@ -108,18 +114,20 @@ def _ignored(line: str) -> bool:
     return bool(IGNORE.search(line))
 
 
-def _readable(path: Path) -> bool:
+def _text(path: Path) -> str | None:
+    """The file's text, read once; None for lock files, binaries and files over MAX_BYTES."""
     if path.name in LOCKFILES or path.suffix.lower() in BINARY_SUFFIXES:
-        return False
+        return None
     if path.name.endswith((".min.js", ".map")):
-        return False
+        return None
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return False
         with path.open("rb") as handle:
-            return b"\0" not in handle.read(4096)
+            data = handle.read(MAX_BYTES + 1)
     except OSError:
-        return False
+        return None
+    if len(data) > MAX_BYTES or b"\0" in data[:4096]:
+        return None
+    return data.decode("utf-8", errors="replace")
 
 
 def _gitignored(ctx: CheckContext, path: Path) -> bool:
@@ -181,6 +189,8 @@ def _env_file(ctx: CheckContext, path: Path, ssm_hint: str) -> Iterator[Finding]
 
 
 def _literals(ctx: CheckContext, path: Path, text: str, ssm_hint: str) -> Iterator[Finding]:
+    if not MAYBE_SECRET.search(text):
+        return  # one scan of the whole text spares the per-line patterns on most files
     rel = ctx.rel(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if _ignored(line):
@@ -209,6 +219,8 @@ def _secret_in(line: str) -> str | None:
 
 
 def _endpoints(ctx: CheckContext, path: Path, text: str) -> Iterator[Finding]:
+    if not MAYBE_ENDPOINT.search(text):
+        return
     rel = ctx.rel(path)
     for number, line in enumerate(text.splitlines(), start=1):
         if _ignored(line):
@@ -249,9 +261,9 @@ def secrets_and_endpoints(ctx: CheckContext) -> Iterator[Finding]:
         if is_env_file(path.name):
             yield from _env_file(ctx, path, ssm_hint)
             continue
-        if not _readable(path):
+        text = _text(path)
+        if text is None:
             continue
-        text = ctx.read(path)
         yield from _literals(ctx, path, text, ssm_hint)
         rel = ctx.rel(path)
         in_terraform = bool(terraform_root) and rel.startswith(f"{terraform_root}/")

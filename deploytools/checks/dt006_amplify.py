@@ -41,10 +41,15 @@ def _amplify(ctx: CheckContext) -> Amplify | None:
 
 
 def _spec_path(ctx: CheckContext, amplify: Amplify | None) -> Path | None:
-    if amplify is not None:
-        path = ctx.root / amplify.build_spec
+    if amplify is not None and ctx.config is not None:
+        path = ctx.config.root / amplify.build_spec
         return path if path.is_file() else None  # DT000 reports a missing build spec
     return next((ctx.root / n for n in SPEC_NAMES if (ctx.root / n).is_file()), None)
+
+
+def _app_base(ctx: CheckContext) -> Path:
+    """Where app roots are relative to: the app repository, which holds deploytools.yml."""
+    return ctx.config.root if ctx.config is not None else ctx.root
 
 
 def _get(data: Any, path: KeyPath) -> Any:
@@ -79,7 +84,7 @@ def _is_next_app(app_dir: Path) -> bool:
 
 
 def _npmrc_hoisted(ctx: CheckContext, app_dir: Path) -> bool:
-    return any(HOISTED.search(ctx.read(d / ".npmrc")) for d in {app_dir, ctx.root})
+    return any(HOISTED.search(ctx.read(d / ".npmrc")) for d in {app_dir, _app_base(ctx)})
 
 
 @rule(
@@ -140,7 +145,8 @@ def _root_mismatch(
 def _application(
     ctx: CheckContext, rel: str, located: Located, entry: Application, *, configured: bool
 ) -> Iterator[Finding]:
-    app_dir = ctx.root / entry.app_root if entry.app_root else ctx.root
+    base = _app_base(ctx)
+    app_dir = base / entry.app_root if entry.app_root else base
     root_line = located.line((*entry.prefix, "appRoot")) if entry.prefix else 1
     if not app_dir.is_dir():
         if configured:
@@ -154,7 +160,7 @@ def _application(
         yield from _base_directory(rel, located, entry)
     commands = list(_commands(located, entry.prefix))
     pnpm_line = next((line for command, line in commands if PNPM.search(command)), None)
-    lockfile = (app_dir / "pnpm-lock.yaml").is_file() or (ctx.root / "pnpm-lock.yaml").is_file()
+    lockfile = (app_dir / "pnpm-lock.yaml").is_file() or (base / "pnpm-lock.yaml").is_file()
     if (pnpm_line or lockfile) and not _npmrc_hoisted(ctx, app_dir):
         where = entry.app_root or "the repository root"
         yield Finding(

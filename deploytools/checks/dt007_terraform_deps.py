@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from deploytools.checks.base import CheckContext, Finding, rule
-from deploytools.checks.tfparse import Block, TfFile, expression, terraform_files
+from deploytools.lib.hcl import Block, TfFile, expression
 
 RULE = "DT007"
 KUBERNETES_TYPE = re.compile(r"^(kubernetes_|kubectl_|helm_release$)")
@@ -105,7 +105,7 @@ def _archive_finding(ctx: CheckContext, tf: TfFile, block: Block) -> Finding:
     ),
 )
 def terraform_dependencies(ctx: CheckContext) -> Iterator[Finding]:
-    files = list(terraform_files(ctx))
+    files = ctx.terraform_files()
     eks_modules = _eks_modules(files)
     declared = _declared_modules(files)
     for tf in files:

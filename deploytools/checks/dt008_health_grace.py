@@ -18,9 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from deploytools.checks.base import CheckContext, Finding, rule
+from deploytools.lib.hcl import TfFile
 
 RULE = "DT008"
 MINIMUM = 60
@@ -33,14 +32,6 @@ FIX = f"Set {ATTRIBUTE} to at least {MINIMUM} (longer than the app needs to star
 def _label(key: str) -> str:
     """python-hcl2 keeps the quotes of labels and strings from version 5 on."""
     return key.strip('"')
-
-
-def _parse(text: str) -> dict[str, Any] | None:
-    try:
-        parsed = hcl2.loads(text)
-    except Exception:  # not our rule's business: terraform validate reports syntax errors
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def _blocks(parsed: Mapping[str, Any], kind: str) -> Iterator[tuple[list[str], dict[str, Any]]]:
@@ -105,18 +96,15 @@ def _is_ecs_service_module(body: Mapping[str, Any]) -> bool:
     return source.split("//")[-1].rsplit("/", 1)[-1] == MODULE_NAME
 
 
-def _variable_defaults(
-    folder: Path, ctx: CheckContext, cache: dict[Path, dict[str, Any]]
-) -> dict[str, Any]:
-    if folder not in cache:
-        defaults: dict[str, Any] = {}
-        for path in sorted(folder.glob("*.tf")):
-            parsed = _parse(ctx.read(path))
-            for labels, body in _blocks(parsed or {}, "variable"):
-                if "default" in body:
-                    defaults[labels[0]] = body["default"]
-        cache[folder] = defaults
-    return cache[folder]
+def _variable_defaults(files: list[TfFile]) -> dict[Path, dict[str, Any]]:
+    """Per folder: the default of every variable its .tf files declare."""
+    defaults: dict[Path, dict[str, Any]] = {}
+    for tf in files:
+        folder = defaults.setdefault(tf.path.parent, {})
+        for labels, body in _blocks(tf.raw, "variable"):
+            if "default" in body:
+                folder[labels[0]] = body["default"]
+    return defaults
 
 
 def _line_of(text: str, header: re.Pattern[str], attribute: str | None) -> int:
@@ -143,15 +131,14 @@ def _line_of(text: str, header: re.Pattern[str], attribute: str | None) -> int:
     ),
 )
 def health_check_grace(ctx: CheckContext) -> Iterator[Finding]:
-    cache: dict[Path, dict[str, Any]] = {}
-    for path in ctx.files("*.tf"):
-        text = ctx.read(path)
+    files = ctx.terraform_files()
+    all_defaults: dict[Path, dict[str, Any]] | None = None
+    for tf in files:
+        path, text, parsed = tf.path, tf.text, tf.raw
         if "aws_ecs_service" not in text and MODULE_NAME not in text:
             continue
-        parsed = _parse(text)
-        if parsed is None:
-            continue
-        defaults = _variable_defaults(path.parent, ctx, cache)
+        all_defaults = all_defaults if all_defaults is not None else _variable_defaults(files)
+        defaults = all_defaults.get(path.parent, {})
         for labels, body in _blocks(parsed, "resource"):
             if labels[0] != "aws_ecs_service" or not _has_load_balancer(body):
                 continue

@@ -31,13 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploytools.checks.base import CheckContext, Finding, rule
-from deploytools.checks.tfparse import (
+from deploytools.lib.hcl import (
     Block,
     Span,
     TfFile,
     expression,
     parse_expression,
-    terraform_files,
 )
 
 RULE = "DT009"
@@ -247,7 +246,7 @@ def _inline_statements(tf: TfFile, block: Block) -> Iterator[Statement]:
 
 def terraform_statements(ctx: CheckContext) -> Iterator[Statement]:
     """Every IAM statement written literally in the repository's Terraform."""
-    for tf in terraform_files(ctx):
+    for tf in ctx.terraform_files():
         for block in tf.blocks:
             if block.kind == "data" and block.type == "aws_iam_policy_document":
                 yield from _document_statements(tf, block)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploytools.aws import AwsContext
-from deploytools.checks.base import CheckContext
 from deploytools.config import EnvConfig, LoadedConfig, load_config
-from deploytools.config.loader import find_config
-from deploytools.errors import BadInput, ConfigError, NotImplementedYet
+from deploytools.errors import BadInput
 from deploytools.output import Reporter
+
+if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
+    from deploytools.aws import AwsContext
+    from deploytools.checks.base import CheckContext
+
+if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
+    from deploytools.aws import AwsContext
+    from deploytools.checks.base import CheckContext
 
 SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
 COMMANDS = (
@@ -33,10 +38,6 @@ def add_only(parser: argparse.ArgumentParser, what: str = "targets") -> None:
     )
 
 
-def not_implemented(command: str, issue: str) -> NotImplementedYet:
-    return NotImplementedYet(f"'{command}' is not implemented yet ({issue})")
-
-
 @dataclass
 class App:
     """What a command needs: its arguments, the reporter, and lazily the config and AWS."""
@@ -53,13 +54,13 @@ class App:
         return self.config.for_env(self.args.env, tf_outputs)
 
     def check_context(self) -> CheckContext:
-        path = find_config(self.args.config)
-        try:
-            return CheckContext(root=path.parent, config=load_config(path))
-        except ConfigError as exc:
-            return CheckContext(root=path.parent, config=None, config_problems=exc.problems)
+        from deploytools.checks.repository import repository_context
+
+        return repository_context(self.args.config)
 
     def aws(self, env: EnvConfig) -> AwsContext:
+        from deploytools.aws import AwsContext
+
         region = self.args.region or env.region
         if region not in self._aws:
             if self.args.sandbox:

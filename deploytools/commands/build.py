@@ -8,7 +8,6 @@ import json
 from deploytools.commands import App, add_env
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
-from deploytools.steps.images import build_images, image_names
 
 NAME = "build"
 HELP = "build images for linux/amd64 (provenance off); --push pushes them to ECR"
@@ -35,6 +34,9 @@ def sandbox_registry() -> str:
 
 
 def run(app: App) -> int:
+    from deploytools.steps.images import BuildImages, build_images, image_names
+    from deploytools.steps.release import deployed_commit
+
     args, reporter = app.args, app.reporter
     env = app.env_config()
     names = image_names(env, args.images)
@@ -44,17 +46,16 @@ def run(app: App) -> int:
         aws = app.aws(env)
         aws.assert_account(env.environment.account_id, env=env.env)
         registry = sandbox_registry() if args.sandbox else None
-    results = build_images(
-        aws,
-        env,
+    request = BuildImages(
         root=app.config.root,
-        reporter=reporter,
         names=names,
         push=args.push,
         registry_override=registry,
-        extra_tag=args.tag,
+        commit=deployed_commit(app.config.root),
+        extra_tags=(args.tag,) if args.tag else (),
         steps=True,
     )
+    results = build_images(aws, env, request, reporter=reporter)
     if args.push:
         # For later jobs: {"name": "repository_uri@sha256:…"}, as Terraform receives it.
         github.set_output("images", json.dumps({r.name: r.uri for r in results}))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from deploytools.checks import Finding, Severity, all_rules, run_checks
+from deploytools.checks import Finding, Severity, all_rules, run_checks, skipped_rules
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
@@ -33,10 +34,19 @@ def run(app: App) -> int:
     unknown = sorted((only or set()) - set(rules))
     if unknown:
         raise BadInput(f"--rule: unknown rule {', '.join(unknown)}; allowed: {', '.join(rules)}")
-    findings = run_checks(app.check_context(), only)
+    ctx = app.check_context()
+    skipped = skipped_rules(ctx, only)
+    findings = run_checks(ctx, only)
     fmt = "json" if args.json else args.format or ("github" if github.in_actions() else "text")
+    if skipped:
+        note = skipped_note(skipped)
+        if fmt == "text":
+            app.reporter.line(note)
+        else:  # stdout carries the document
+            print(note, file=sys.stderr)
     if fmt == "json":
-        app.reporter.document({"findings": [f.as_dict() for f in findings], **_counts(findings)})
+        document = {"findings": [f.as_dict() for f in findings], **_counts(findings)}
+        app.reporter.document({**document, "skipped_rules": skipped})
     elif fmt == "sarif":
         app.reporter.document(to_sarif(findings, rules.values()))
     elif fmt == "github":
@@ -47,6 +57,13 @@ def run(app: App) -> int:
         _print_text(app, findings)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     return ExitCode.CHECK_FINDINGS if errors else ExitCode.OK
+
+
+def skipped_note(skipped: list[str]) -> str:
+    return (
+        f"no deploytools.yml: skipped {', '.join(skipped)} (they read the config's targets); "
+        "the other rules ran on the repository"
+    )
 
 
 def _counts(findings: list[Finding]) -> dict[str, int]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from deploytools.commands import App, add_env, add_only
 from deploytools.errors import ExitCode
 from deploytools.output import github
-from deploytools.pipeline import Options, RealSteps, Run, Steps, deploy
+
+if TYPE_CHECKING:  # the pipeline loads the AWS SDK: only the commands that run it import it
+    from deploytools.pipeline import Ports, Run, RunPolicy
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -20,19 +23,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm a deploy to a protected environment"
     )
+    parser.add_argument(
+        "--allow-older", action="store_true",
+        help="deploy even when the commit is older than the live release's",
+    )  # fmt: skip
 
 
-def default_steps(app: App) -> Steps:
+def default_ports(app: App) -> Ports:
     """The step modules; tests replace this to inject their own."""
-    return RealSteps(root=app.config.root, sandbox=bool(app.args.sandbox))
+    from deploytools.pipeline import real_ports
+
+    return real_ports(app.config.root)
 
 
 def make_run(app: App, *, start_sandbox: bool = False) -> Run:
-    """The pipeline's view of a command: config, AWS (or the sandbox), options, steps."""
+    """The pipeline's view of a command: config, AWS (or the sandbox), options, ports."""
+    from deploytools.pipeline import AwsPolicy, Options, Run, SandboxPolicy
+
     env = app.env_config()
     registry: str | None = None
-    missing: dict[str, str] = {}
+    policy: RunPolicy = AwsPolicy()
     if app.args.sandbox:
+        missing: dict[str, str] = {}
         from deploytools.sandbox import state
 
         running = state.read()
@@ -44,27 +56,31 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         if running is not None:
             registry, missing = running.registry, dict(running.missing)
             app.reporter.line(f"sandbox: AWS at {running.aws_url} (export AWS_ENDPOINT_URL=…)")
+        policy = SandboxPolicy(missing=missing)
     options = Options(
         env=env.env,
         only=tuple(getattr(app.args, "only", None) or ()),
         tag=getattr(app.args, "tag", None),
         yes=bool(getattr(app.args, "yes", False)),
-        sandbox=bool(app.args.sandbox),
         registry=registry,
-        missing=missing,
     )
     return Run(
         config=app.config,
         aws=app.aws(env),
         reporter=app.reporter,
-        steps=default_steps(app),
+        ports=default_ports(app),
         options=options,
+        policy=policy,
     )
 
 
 def run(app: App) -> int:
+    from deploytools.pipeline import deploy
+
     pipeline_run = make_run(app, start_sandbox=True)
     reporter = app.reporter
+    if not app.args.allow_older:
+        _refuse_older(app, pipeline_run)
     try:
         result = deploy(pipeline_run)
     finally:
@@ -77,3 +93,21 @@ def run(app: App) -> int:
     else:
         reporter.line(f"deployed {result.env}" + (f": release {release}" if release else ""))
     return ExitCode.OK
+
+
+def _refuse_older(app: App, pipeline_run: Run) -> None:
+    """A queued run of an older commit must not replace a newer live release."""
+    from deploytools.github.ancestry import check_not_older
+
+    env = pipeline_run.env()
+    store = pipeline_run.ports.releases.store(
+        pipeline_run.aws, project=env.model.project, env=env.env
+    )
+    live = store.current()
+    if live is None:
+        return
+    root = app.config.root
+    deploying = pipeline_run.ports.clock.commit(root)
+    warning = check_not_older(root, deploying=deploying, live=live.git_sha, release=live.id)
+    if warning:
+        app.reporter.warn(warning)

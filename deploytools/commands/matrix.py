@@ -14,7 +14,6 @@ import json
 from deploytools.commands import App, add_env
 from deploytools.errors import ExitCode
 from deploytools.output import github
-from deploytools.steps.images import plan_images
 
 NAME = "matrix"
 HELP = "print JSON for a GitHub Actions strategy.matrix: the images that need building"
@@ -25,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.steps.images import plan_images
+
     reporter = app.reporter
     reporter.json_mode = True  # stdout carries only the document; human lines go to stderr
     env = app.env_config()

@@ -8,7 +8,6 @@ from deploytools.commands import App, add_env, add_only
 from deploytools.commands.deploy import make_run
 from deploytools.errors import ExitCode
 from deploytools.output import github
-from deploytools.pipeline import rollback
 
 NAME = "rollback"
 HELP = "restore the previous release (or --to RELEASE) on every target"
@@ -24,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.pipeline import rollback
+
     reporter = app.reporter
     try:
         result = rollback(make_run(app), to=app.args.to)

@@ -85,6 +85,7 @@ def _report(app: App, running: state.SandboxState | None) -> int:
                 "endpoints": running.endpoints,
                 "registry": running.registry,
                 "missing": running.missing,
+                "serving": running.serving,
             }
         )
         return 0
@@ -97,6 +98,8 @@ def _report(app: App, running: state.SandboxState | None) -> int:
         if url != running.aws_url:
             app.reporter.line(f"  {service:<13} {url}")
     app.reporter.line(f"  registry:      {running.registry or 'none'}")
+    for what, url in sorted(running.serving.items()):
+        app.reporter.line(f"  {what + ':':<14} {url}")
     for component, why in running.missing.items():
         app.reporter.line(f"  missing {component}: {why} (that step is skipped)")
     return 0

@@ -13,13 +13,15 @@ import json
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploytools import proc
 from deploytools.commands import App, add_env
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
-from deploytools.steps import secrets as ssm_secrets
+
+if TYPE_CHECKING:  # the step loads the AWS SDK; `--help` must not
+    from deploytools.steps import secrets as ssm_secrets
 
 log = logging.getLogger(__name__)
 NAME = "secrets"
@@ -56,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.steps import secrets as ssm_secrets
+
     action = app.args.action
     command = list(getattr(app.args, "cmd", None) or [])
     if command[:1] == ["--"]:
@@ -74,6 +78,8 @@ def run(app: App) -> int:
 
 
 def _list(app: App, aws: Any, env: Any) -> int:
+    from deploytools.steps import secrets as ssm_secrets
+
     infos = ssm_secrets.list_parameters(aws, env)
     present = {i.name for i in infos}
     missing = [n for n in ssm_secrets.required_names(env) if n not in present]
@@ -96,6 +102,8 @@ def _list(app: App, aws: Any, env: Any) -> int:
 
 
 def _resolved(aws: Any, env: Any) -> ssm_secrets.SecretSet:
+    from deploytools.steps import secrets as ssm_secrets
+
     found = ssm_secrets.resolve_secrets(aws, env)
     if found.missing:
         raise ssm_secrets.MissingSecrets(found.missing, ssm_secrets.ssm_path(env))

@@ -7,7 +7,6 @@ import argparse
 from deploytools.commands import App, add_env, add_only
 from deploytools.commands.deploy import make_run
 from deploytools.errors import ExitCode
-from deploytools.pipeline import status
 
 NAME = "status"
 HELP = "show what is live on every target and any drift from the last release"
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.pipeline import status
+
     report = status(make_run(app))
     reporter = app.reporter
     if app.args.json:

@@ -26,6 +26,18 @@ TYPE_NAMES = {
 }
 
 
+MAX_PRINTED = 20  # a file of 100,000 unknown keys needs its first errors, not megabytes
+
+
+def capped(problems: list[str]) -> list[str]:
+    """The first MAX_PRINTED problems and one line that counts the rest, at the first's line."""
+    if len(problems) <= MAX_PRINTED:
+        return problems
+    rest = len(problems) - MAX_PRINTED
+    where = problems[MAX_PRINTED].split(": ", 1)[0]
+    return [*problems[:MAX_PRINTED], f"{where}: ... and {rest:,} more problems"]
+
+
 def dotted(path: KeyPath) -> str:
     out = ""
     for part in path:
@@ -54,16 +66,16 @@ def _data_path(loc: tuple[int | str, ...], data: Any, kind: str) -> KeyPath:
     cursor = data
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
-        found, child = _child(cursor, part)
+        found, value = child(cursor, part)
         if found:
             path.append(part)
-            cursor = child
+            cursor = value
         elif last and isinstance(cursor, dict) and kind == "missing":
             path.append(part)
     return tuple(path)
 
 
-def _child(cursor: Any, part: int | str) -> tuple[bool, Any]:
+def child(cursor: Any, part: int | str) -> tuple[bool, Any]:
     if isinstance(cursor, dict) and part in cursor:
         return True, cursor[part]
     if isinstance(cursor, list) and isinstance(part, int) and 0 <= part < len(cursor):
@@ -127,7 +139,7 @@ def _node_at(schema: dict[str, Any], path: KeyPath, data: Any) -> dict[str, Any]
             node = node["properties"][part]
         else:
             node = _value_schema(node)
-        cursor = _child(cursor, part)[1]
+        cursor = child(cursor, part)[1]
     return _resolve(node, defs, cursor)
 
 

@@ -10,6 +10,9 @@ from typing import Any
 # Only identifier-like braces are placeholders, so JSON bodies such as '{"a": 1}' pass through.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)?)\}")
 ALLOWED = "{project}, {env}, {tf.<output_name>}"
+# A brace that starts like a placeholder: its name, then what follows it.
+_OPENING = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_.-]*)(.?)")
+_SCOPES = ("project", "env", "tf")
 
 
 def placeholders(text: str) -> list[str]:
@@ -18,6 +21,50 @@ def placeholders(text: str) -> list[str]:
 
 def unknown_placeholders(text: str) -> list[str]:
     return [p for p in placeholders(text) if p not in ("project", "env") and not is_tf(p)]
+
+
+def malformed_placeholders(text: str) -> list[tuple[str, str]]:
+    """Brace expressions meant as placeholders that are not one: (the fragment, why).
+
+    A brace followed by a quote or a space and a quote (a JSON body) is not meant as one; one
+    that opens with a scope name, or holds another brace, is.
+    """
+    found: list[tuple[str, str]] = []
+    position = 0
+    while (start := text.find("{", position)) != -1:
+        position = start + 1
+        if PLACEHOLDER.match(text, start):
+            continue
+        opening = _OPENING.match(text, start)
+        if opening is None:
+            continue
+        name, after = opening.group(1), opening.group(2)
+        nested = after == "{"
+        if not nested and name.split(".", 1)[0] not in _SCOPES:
+            continue
+        end = _closing(text, start)
+        fragment = text[start:end]
+        if nested:
+            found.append((fragment, "placeholders cannot be nested"))
+        elif end == len(text) and not fragment.endswith("}"):
+            found.append((fragment, "it has no closing }"))
+        else:
+            found.append((fragment, f"write one of {ALLOWED}"))
+        position = max(position, end)
+    return found
+
+
+def _closing(text: str, start: int) -> int:
+    """The end of the brace expression at `start`, nested braces included."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)
 
 
 def is_tf(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -10,7 +10,6 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_le
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 Platform = Literal["linux/amd64", "linux/arm64"]
-TARGET_TYPES = ("ecs", "lambda", "eks", "batch")
 
 
 class Strict(BaseModel):
@@ -71,8 +70,21 @@ class TargetBase(Strict):
     )
     timeout: int = Field(900, ge=10, le=7200, description="Seconds to wait for the rollout.")
 
+    # The key naming the AWS resource (default {project}-{env}-{name}), and every key that
+    # must be known to find the resource (plan reads a target only when these are resolved).
+    RESOURCE_KEY: ClassVar[str]
+    IDENTITY_KEYS: ClassVar[tuple[str, ...]]
+
+    @property
+    def resource(self) -> str:
+        """The AWS resource's name ("" while the environment has not filled it in)."""
+        return str(getattr(self, self.RESOURCE_KEY) or "")
+
 
 class EcsTarget(TargetBase):
+    RESOURCE_KEY: ClassVar[str] = "service"
+    IDENTITY_KEYS: ClassVar[tuple[str, ...]] = ("service", "cluster", "container")
+
     type: Literal["ecs"]
     cluster: str
     service: str | None = Field(None, description="Default {project}-{env}-{name}.")
@@ -95,6 +107,9 @@ class Warmup(Strict):
 
 
 class LambdaTarget(TargetBase):
+    RESOURCE_KEY: ClassVar[str] = "function"
+    IDENTITY_KEYS: ClassVar[tuple[str, ...]] = ("function",)
+
     type: Literal["lambda"]
     function: str | None = Field(None, description="Default {project}-{env}-{name}.")
     image: str | None = Field(None, description="A key of images: (container image function).")
@@ -113,6 +128,9 @@ class LambdaTarget(TargetBase):
 
 
 class EksTarget(TargetBase):
+    RESOURCE_KEY: ClassVar[str] = "deployment"
+    IDENTITY_KEYS: ClassVar[tuple[str, ...]] = ("deployment", "cluster", "namespace", "container")
+
     type: Literal["eks"]
     cluster: str
     namespace: str = "default"
@@ -123,6 +141,9 @@ class EksTarget(TargetBase):
 
 
 class BatchTarget(TargetBase):
+    RESOURCE_KEY: ClassVar[str] = "job_definition"
+    IDENTITY_KEYS: ClassVar[tuple[str, ...]] = ("job_definition", "job_queue")
+
     type: Literal["batch"]
     job_definition: str | None = Field(None, description="Default {project}-{env}-{name}.")
     image: str
@@ -130,6 +151,13 @@ class BatchTarget(TargetBase):
 
 
 Target = Annotated[EcsTarget | LambdaTarget | EksTarget | BatchTarget, Field(discriminator="type")]
+# type -> model, for code that holds a target as plain data (the loader, before validation).
+TARGET_MODELS: dict[str, type[TargetBase]] = {
+    "ecs": EcsTarget,
+    "lambda": LambdaTarget,
+    "eks": EksTarget,
+    "batch": BatchTarget,
+}
 
 
 class Amplify(Strict):

@@ -1,7 +1,8 @@
 """Orders the steps for plan, deploy, status and rollback; runs independent targets at once.
 
-The pipeline owns no AWS logic: it asks `Steps` (the step modules, or what a test injects)
-and decides order, concurrency, what is skipped and why, and what is recorded.
+The pipeline owns no AWS logic: it asks each step's port (`Ports`, the step modules or what a
+test injects) and decides order, concurrency, what is skipped and why, and what is recorded.
+Where the run goes (AWS, or the sandbox) is one `RunPolicy` on the run.
 """
 
 from deploytools.pipeline.context import (
@@ -12,27 +13,30 @@ from deploytools.pipeline.context import (
     TargetsFailed,
 )
 from deploytools.pipeline.deploy import DeployResult, deploy
-from deploytools.pipeline.live import RollbackResult, StatusReport, Sync, rollback, status
 from deploytools.pipeline.plan import PlanResult, plan
-from deploytools.pipeline.seam import RealSteps, Steps, Unavailable, ZipPackage
+from deploytools.pipeline.policy import AwsPolicy, RunPolicy, SandboxPolicy
+from deploytools.pipeline.ports import Ports, real_ports
+from deploytools.pipeline.rollback import RollbackResult, rollback
+from deploytools.pipeline.status import StatusReport, Sync, status
 
 __all__ = [
+    "AwsPolicy",
     "ChecksFailed",
     "DeployResult",
     "Options",
     "PlanResult",
+    "Ports",
     "ProtectedEnvironment",
-    "RealSteps",
     "RollbackResult",
     "Run",
+    "RunPolicy",
+    "SandboxPolicy",
     "StatusReport",
-    "Steps",
     "Sync",
     "TargetsFailed",
-    "Unavailable",
-    "ZipPackage",
     "deploy",
     "plan",
+    "real_ports",
     "rollback",
     "status",
 ]

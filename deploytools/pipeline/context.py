@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig, LoadedConfig, interpolate
+from deploytools.config.model import Target
 from deploytools.errors import BadInput, DeployError, ExitCode
 from deploytools.output import Reporter
-from deploytools.pipeline.seam import Steps
+from deploytools.pipeline.policy import AwsPolicy, RunPolicy
+from deploytools.pipeline.ports import Ports
 
 MAX_PARALLEL = 16  # targets refreshed at once; AWS rate limits, not threads, are the bound
 
@@ -26,7 +28,14 @@ class ProtectedEnvironment(BadInput):
 
 
 class TargetsFailed(DeployError):
-    """At least one target failed (and was rolled back where it could be)."""
+    """At least one target failed (and was rolled back where it could be).
+
+    `failures` keeps each target's exception, so --verbose can show where it was raised.
+    """
+
+    def __init__(self, message: str, failures: Sequence[tuple[str, BaseException]] = ()) -> None:
+        self.failures = tuple(failures)
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -37,27 +46,26 @@ class Options:
     only: tuple[str, ...] = ()  # target names; empty means all
     tag: str | None = None
     yes: bool = False
-    sandbox: bool = False
     registry: str | None = None  # the sandbox's registry (host:port), standing in for ECR
-    # Sandbox components this machine lacks: name -> one line saying how to install it.
-    missing: Mapping[str, str] = field(default_factory=dict)
     max_parallel: int = MAX_PARALLEL
 
 
 @dataclass(frozen=True)
 class Run:
-    """One pipeline run: config, AWS, where to report, the step modules, the options."""
+    """One pipeline run: config, AWS, where to report, the step ports, the options, and
+    the policy of where it runs (AWS, or the sandbox)."""
 
     config: LoadedConfig
     aws: AwsContext
     reporter: Reporter
-    steps: Steps
+    ports: Ports
     options: Options
+    policy: RunPolicy = field(default_factory=AwsPolicy)
 
     def env(self, tf_outputs: Mapping[str, Any] | None = None) -> EnvConfig:
         return self.config.for_env(self.options.env, tf_outputs)
 
-    def selected(self, env: EnvConfig) -> dict[str, Any]:
+    def selected(self, env: EnvConfig) -> dict[str, Target]:
         """The targets to act on: all, or those named by --only (unknown names are errors)."""
         targets = dict(env.model.targets)
         if not self.options.only:

@@ -1,9 +1,9 @@
 """deploy: check → images → Terraform → targets (at once) → Amplify → smoke → release record.
 
 Everything that can refuse the deploy (check errors, a protected environment, the wrong
-account, missing secrets, a step module that does not exist) refuses it before the first
-change. Once targets have been touched, a release is recorded whatever happens next, so
-`status` and `rollback` always know what is live.
+account, missing secrets) refuses it before the first change. Once targets have been
+touched, a release is recorded whatever happens next, so `status` and `rollback` always
+know what is live.
 """
 
 from __future__ import annotations
@@ -16,40 +16,58 @@ from pathlib import Path
 from typing import Any
 
 from deploytools.config import EnvConfig
-from deploytools.errors import BadInput, DeployError
+from deploytools.config.model import LambdaTarget, Target
+from deploytools.errors import BadInput, DeployError, Unavailable
+from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, TargetsFailed, pending_in
-from deploytools.pipeline.seam import Unavailable, ZipPackage, is_loopback
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
+from deploytools.steps.amplify import AmplifyResult
+from deploytools.steps.images import BuildImages, ImageResult
 from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
 from deploytools.steps.smoke import SmokeFailed
-from deploytools.steps.terraform.outputs import declared_outputs
+from deploytools.steps.targets import RefreshInputs, ZipPackage
+from deploytools.steps.terraform.port import TerraformInputs
+
+Images = dict[str, ImageResult]
 
 
 @dataclass(frozen=True)
 class DeployResult:
     env: str
     release: Release | None
-    images: dict[str, dict[str, Any]] | None  # None when the images step was skipped
+    images: Images | None  # None when the images step was skipped
     targets: list[TargetResult] = field(default_factory=list)
-    amplify: dict[str, Any] | None = None
+    amplify: AmplifyResult | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        images = self.images
         return {
             "env": self.env,
             "release": self.release.id if self.release else None,
-            "images": self.images,
+            "images": {n: image_doc(i) for n, i in images.items()} if images is not None else None,
             "targets": [t.as_dict() for t in self.targets],
-            "amplify": self.amplify,
+            "amplify": self.amplify.as_dict() if self.amplify else None,
         }
+
+
+def image_doc(image: ImageResult) -> dict[str, Any]:
+    """What --json and the images step's record show of an image."""
+    return {
+        "uri": image.uri,
+        "digest": image.digest,
+        "tag": image.tag,
+        "repository_uri": image.repository_uri,
+        "built": image.built,
+        "pushed": image.pushed,
+    }
 
 
 def deploy(run: Run) -> DeployResult:
     env = run.env()
     targets = run.selected(env)
     run.guard_protected(env, action="deploy")
-    preflight.require_modules(run, env, targets)
     preflight.check(run, stop_on_errors=True)
     preflight.account(run, env)
     arns = preflight.secrets(run, env, targets)
@@ -61,7 +79,7 @@ def deploy(run: Run) -> DeployResult:
     targets = run.selected(env)
     values = _secret_values(run, env, targets)
     jobs = [
-        _job(name, t, env, images, arns, values, zips, lacks=_sandbox_lacks(run, t.type))
+        _job(name, t, env, images, arns, values, zips, lacks=run.policy.lacks(t.type))
         for name, t in targets.items()
     ]
     results = run_targets(run, jobs)
@@ -69,9 +87,10 @@ def deploy(run: Run) -> DeployResult:
     failed = [r for r in results if not r.ok]
     if failed:
         failure = TargetsFailed(
-            "\n".join(f"target {r.name} {r.status.value}: {r.error}" for r in failed)
+            "\n".join(f"target {r.name} {r.status.value}: {r.error}" for r in failed),
+            [(r.name, r.exception) for r in failed if r.exception is not None],
         )
-    amplify: dict[str, Any] | None = None
+    amplify: AmplifyResult | None = None
     if failure is None:
         try:
             amplify = _amplify(run, env)
@@ -84,14 +103,9 @@ def deploy(run: Run) -> DeployResult:
     return DeployResult(env.env, release, images, results, amplify)
 
 
-def _sandbox_lacks(run: Run, *components: str) -> str | None:
-    """The sandbox's own line for a missing component, if this step needs one."""
-    if not run.options.sandbox:
-        return None
-    for component in components:
-        if component in run.options.missing:
-            return f"sandbox has no {component}: {run.options.missing[component]}"
-    return None
+def _lacks(run: Run, *components: str) -> str | None:
+    """The first of `components` this run lacks, and why."""
+    return next((why for c in components if (why := run.policy.lacks(c))), None)
 
 
 def _without_value(pending: set[str]) -> str:
@@ -103,7 +117,7 @@ def _skip(record: StepRecord, why: str) -> None:
     record.status, record.summary = Status.SKIPPED, why
 
 
-def _images(run: Run, env: EnvConfig) -> dict[str, dict[str, Any]] | None:
+def _images(run: Run, env: EnvConfig) -> Images | None:
     # Every image, even with --only: Terraform must see the whole map, and an image whose
     # content tag ECR already has costs one lookup.
     names = sorted(env.model.images)
@@ -111,46 +125,34 @@ def _images(run: Run, env: EnvConfig) -> dict[str, dict[str, Any]] | None:
         if not names:
             _skip(record, "no images to build")
             return {}
-        why = _sandbox_lacks(run, "registry", "docker")
+        why = _lacks(run, "registry", "docker")
         if why:
             _skip(record, why)
             return None
+        request = BuildImages(
+            root=run.config.root,
+            names=names,
+            registry_override=run.options.registry,
+            commit=run.ports.clock.commit(run.config.root),
+            extra_tags=(run.options.tag,) if run.options.tag else (),
+        )
         try:
-            built = run.steps.build_images(
-                run.aws,
-                env,
-                root=run.config.root,
-                names=names,
-                registry=run.options.registry,
-                tag=run.options.tag,
-                reporter=run.reporter,
-                record=record,
-            )
+            built = run.ports.images.build(run.aws, env, request, reporter=run.reporter)
         except Unavailable as exc:
-            if not run.options.sandbox:
-                raise
-            _skip(record, str(exc))
+            run.policy.skip_or_raise(exc, record)
             return None
-        result: dict[str, dict[str, Any]] = {}
+        result = {image.name: image for image in built}
         parts = []
         for name in names:
-            image = built[name]
-            result[name] = {
-                "uri": image.uri,
-                "digest": image.digest,
-                "tag": image.tag,
-                "repository_uri": image.repository_uri,
-                "built": image.built,
-                "pushed": image.pushed,
-            }
+            image = result[name]
             if image.built:
                 record.change(f"built {name} ({image.tag})")
             if image.pushed:
                 record.change(f"pushed {image.uri}")
             state = "built, pushed" if image.pushed else "already in the registry"
-            parts.append(f"{name} {image.digest[:19]} ({state})")
+            parts.append(f"{name} {(image.digest or image.uri)[:19]} ({state})")
         record.summary = "; ".join(parts)
-        record.detail["images"] = result
+        record.detail["images"] = {name: image_doc(image) for name, image in result.items()}
         if not record.changed:
             record.status = Status.UNCHANGED
         return result
@@ -159,32 +161,28 @@ def _images(run: Run, env: EnvConfig) -> dict[str, dict[str, Any]] | None:
 def _terraform(
     run: Run,
     env: EnvConfig,
-    images: dict[str, dict[str, Any]] | None,
+    images: Images | None,
     zips: Mapping[str, ZipPackage],
-) -> tuple[dict[str, Any], EnvConfig]:
+) -> tuple[Mapping[str, object], EnvConfig]:
     if env.model.terraform is None:
         with run.reporter.step("terraform") as record:
             _skip(record, "no terraform: section")
         return {}, env
-    why = _sandbox_lacks(run, "terraform")
+    why = _lacks(run, "terraform")
     try:
         if why:
             raise Unavailable("terraform", why)
-        uris = {name: image["uri"] for name, image in (images or {}).items()}
-        outputs = run.steps.terraform(
-            run.aws,
-            env,
+        inputs = TerraformInputs(
             root=run.config.root,
-            images=uris,
+            images={name: image.uri for name, image in (images or {}).items()},
             packages=zips,
-            reporter=run.reporter,
             apply=True,
+            sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
+        outputs = run.ports.terraform.apply(run.aws, env, inputs, reporter=run.reporter).values
     except Unavailable as exc:
-        if not run.options.sandbox:
-            raise
         with run.reporter.step("terraform") as record:
-            _skip(record, str(exc))
+            run.policy.skip_or_raise(exc, record)
         return {}, env
     resolved = run.env(outputs)
     if resolved.pending_tf:
@@ -208,15 +206,15 @@ def packages(run: Run, env: EnvConfig) -> dict[str, ZipPackage]:
     before the concurrent refresh. Local files only: plan builds them too."""
     zips: dict[str, ZipPackage] = {}
     for name, target in env.model.targets.items():
-        if getattr(target, "package", None) is None:
+        if not isinstance(target, LambdaTarget) or target.package is None:
             continue
         out = package_dir(env) / f"{name}.zip"
         with run.reporter.step(f"package {name}") as record:
-            zips[name] = run.steps.build_zip(
+            zips[name] = run.ports.refreshers.package(
                 name, target, root=run.config.root, out=out, record=record
             )
             if not record.summary:
-                record.summary = f"{zips[name].path.name} CodeSha256 {zips[name].sha256}"
+                record.summary = f"{zips[name].path.name} CodeSha256 {zips[name].code_sha256}"
     return zips
 
 
@@ -225,52 +223,51 @@ def package_dir(env: EnvConfig) -> Path:
     return Path(tempfile.gettempdir()) / "deploytools" / env.model.project / env.env
 
 
-def _secret_values(run: Run, env: EnvConfig, targets: Mapping[str, Any]) -> dict[str, str]:
+def _secret_values(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> dict[str, str]:
     """Values only for Lambdas that opted into secrets in their (encrypted) environment."""
     required = list(env.model.secrets.required) if env.model.secrets else []
     names: set[str] = set()
     for target in targets.values():
-        if getattr(target, "secrets_in_environment", False):
+        if isinstance(target, LambdaTarget) and target.secrets_in_environment:
             names.update(target.secrets if target.secrets is not None else required)
-    return run.steps.secret_values(run.aws, env, sorted(names)) if names else {}
+    return run.ports.secrets.values(run.aws, env, sorted(names)) if names else {}
 
 
 def _job(
     name: str,
-    target: Any,
+    target: Target,
     env: EnvConfig,
-    images: dict[str, dict[str, Any]] | None,
+    images: Images | None,
     arns: Mapping[str, str],
     values: Mapping[str, str],
     zips: Mapping[str, ZipPackage],
     *,
     lacks: str | None = None,
 ) -> TargetJob:
-    image_name = getattr(target, "image", None)
     image: str | None = None
-    skip: str | None = lacks  # the sandbox has no emulator for this target type
-    if image_name and skip is None:
+    skip: str | None = lacks  # the run has no emulator for this target type
+    if target.image and skip is None:
         if images is None:
-            skip = f"no image {image_name}: the images step was skipped"
+            skip = f"no image {target.image}: the images step was skipped"
         else:
-            image = images[image_name]["uri"]
+            image = images[target.image].uri
     pending = pending_in(target)
     if pending and skip is None:
         skip = _without_value(pending)
     required = list(env.model.secrets.required) if env.model.secrets else []
     wanted = target.secrets if target.secrets is not None else required
-    inputs: dict[str, Any] = {
-        "secret_arns": {s: arns[s] for s in wanted if s in arns},
-        "environment": dict(target.environment),
-    }
-    if getattr(target, "secrets_in_environment", False):
-        inputs["secret_values"] = {s: values[s] for s in wanted if s in values}
-    if name in zips:
-        inputs.update(zips[name].inputs())
-    return TargetJob(name, target, image=image, inputs=inputs, skip=skip)
+    in_environment = isinstance(target, LambdaTarget) and target.secrets_in_environment
+    inputs = RefreshInputs(
+        image=image,
+        secret_arns={s: arns[s] for s in wanted if s in arns},
+        environment=dict(target.environment),
+        secret_values={s: values[s] for s in wanted if s in values} if in_environment else None,
+        package=zips.get(name),
+    )
+    return TargetJob(name, target, inputs=inputs, skip=skip)
 
 
-def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
+def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
     amplify = env.model.frontend.amplify if env.model.frontend else None
     with run.reporter.step("amplify") as record:
         if amplify is None:
@@ -279,7 +276,7 @@ def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
         if run.options.only:
             _skip(record, "--only limits this deploy to targets")
             return None
-        why = _sandbox_lacks(run, "amplify")
+        why = _lacks(run, "amplify")
         pending = pending_in(amplify)
         if why is None and pending:
             why = _without_value(pending)
@@ -287,16 +284,15 @@ def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
             _skip(record, why)
             return None
         try:
-            result = run.steps.deploy_amplify(
+            result = run.ports.amplify.deploy(
                 run.aws, env, root=run.config.root, reporter=run.reporter, record=record
             )
         except Unavailable as exc:
-            if not run.options.sandbox:
-                raise
-            _skip(record, str(exc))
+            run.policy.skip_or_raise(exc, record)
             return None
         if not record.summary:
-            record.summary = ", ".join(f"{k} {v}" for k, v in result.items() if v is not None)
+            done = result.as_dict().items()
+            record.summary = ", ".join(f"{k} {v}" for k, v in done if v is not None)
         return result
 
 
@@ -311,7 +307,7 @@ def _smoke(run: Run, env: EnvConfig) -> None:
             if pending_in(check):
                 names = ", ".join(sorted(pending_in(check)))
                 run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
-            elif run.options.sandbox and not is_loopback(check.url):
+            elif not run.policy.reachable(check.url):
                 run.reporter.line(
                     f"  smoke {check.url}: skipped in the sandbox (not a loopback address)"
                 )
@@ -321,7 +317,7 @@ def _smoke(run: Run, env: EnvConfig) -> None:
             _skip(record, "no check can run here (see the lines above)")
             return
         try:
-            results = run.steps.smoke(runnable, record=record)
+            results = run.ports.smoke.run(runnable)
         except SmokeFailed as exc:
             record.detail["results"] = [r.as_dict() for r in exc.results]
             raise
@@ -336,16 +332,16 @@ def _smoke(run: Run, env: EnvConfig) -> None:
 def _record(
     run: Run,
     env: EnvConfig,
-    images: dict[str, dict[str, Any]] | None,
+    images: Images | None,
     results: list[TargetResult],
-    amplify: dict[str, Any] | None,
-    outputs: Mapping[str, Any],
+    amplify: AmplifyResult | None,
+    outputs: Mapping[str, object],
     failure: DeployError | None,
 ) -> Release | None:
     """Write the release; if the deploy already failed, a failed write only warns."""
     try:
         with run.reporter.step("release") as record:
-            store = run.steps.release_store(run.aws, env)
+            store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
             previous = store.current()
             targets = dict(previous.targets) if previous else {}
             for result in results:
@@ -353,15 +349,16 @@ def _record(
                     targets[result.name] = result.after.as_dict()
             recorded_images = dict(previous.images) if previous else {}
             for name, image in (images or {}).items():
+                doc = image_doc(image)
                 recorded_images[name] = {
-                    k: image[k] for k in ("uri", "digest", "tag", "repository_uri")
+                    k: doc[k] for k in ("uri", "digest", "tag", "repository_uri")
                 }
             referenced = run.env().pending_tf  # the outputs the config names
             tf_outputs = dict(previous.tf_outputs) if previous else {}
             tf_outputs.update({k: v for k, v in outputs.items() if k in referenced})
             root = run.config.root
-            sha = run.steps.git_sha(root)
-            now = run.steps.now()
+            sha = run.ports.clock.commit(root)
+            now = run.ports.clock.now()
             release = Release(
                 id=new_release_id(now=now, git_sha=sha),
                 project=env.model.project,
@@ -371,7 +368,7 @@ def _record(
                 status=Outcome.FAILED if failure else Outcome.OK,
                 reason=_first_line(failure) if failure else "",
                 git_sha=sha,
-                who=who(run.steps.caller_arn(run.aws)),
+                who=who(run.ports.releases.caller(run.aws)),
                 images=recorded_images,
                 targets=targets,
                 amplify=_amplify_record(amplify) or (previous.amplify if previous else None),
@@ -390,9 +387,11 @@ def _record(
         return None
 
 
-def _amplify_record(result: dict[str, Any] | None) -> dict[str, Any] | None:
-    keys = ("app_id", "app", "branch", "job_id", "status", "url")
-    return None if result is None else {k: result[k] for k in keys if k in result}
+def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    done = result.as_dict()
+    return {k: done[k] for k in ("app_id", "app", "branch", "job_id", "status", "url")}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,28 +1,29 @@
 """plan: the deploy's steps walked read-only, each saying what it would do.
 
-A step whose module has not landed, or whose tool is missing here, is reported as skipped
-with the reason; plan still describes everything else.
+A step whose tool is missing here (Unavailable) is reported as skipped with the reason;
+plan still describes everything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from deploytools.checks.base import Severity
 from deploytools.config import EnvConfig
-from deploytools.errors import BadInput
+from deploytools.config.model import TARGET_MODELS, Target
+from deploytools.errors import BadInput, Unavailable
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, pending_in
 from deploytools.pipeline.deploy import packages
-from deploytools.pipeline.seam import ZipPackage
 from deploytools.pipeline.targets import TargetJob, describe_all
+from deploytools.steps.images import BuildImages
+from deploytools.steps.targets import RefreshInputs, ZipPackage
+from deploytools.steps.terraform.port import TerraformInputs
 
 T = TypeVar("T")
-RESOURCE_KEYS = ("service", "function", "deployment", "job_definition")
-IDENTITY_KEYS = (*RESOURCE_KEYS, "cluster", "namespace", "container", "job_queue")
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,10 @@ def plan(run: Run) -> PlanResult:
 
 
 def _guarded(record: StepRecord, work: Callable[[], T], default: T) -> T:
-    """Run a read-only step; a missing module or tool skips it with the reason."""
+    """Run a read-only step; a missing tool skips it with the reason."""
     try:
         return work()
-    except BadInput as exc:  # NotImplementedYet, Unavailable, a missing tool
+    except Unavailable as exc:
         record.status, record.summary = Status.SKIPPED, str(exc).splitlines()[0]
         return default
 
@@ -71,7 +72,7 @@ def _secrets(run: Run, env: EnvConfig) -> dict[str, Any]:
             record.summary = "no secrets: section"
             return {"path": None, "required": [], "missing": []}
         required = list(env.model.secrets.required)
-        missing = _guarded(record, lambda: run.steps.missing_secrets(run.aws, env), None)
+        missing = _guarded(record, lambda: run.ports.secrets.missing(run.aws, env), None)
         if missing is not None:
             record.summary = f"missing: {', '.join(missing)}" if missing else "all required present"
         return {"path": env.model.secrets.ssm_path, "required": required, "missing": missing}
@@ -84,17 +85,12 @@ def _images(run: Run, env: EnvConfig) -> list[dict[str, Any]]:
         if not names:
             record.summary = "no images"
             return []
-        planned = _guarded(
-            record,
-            lambda: run.steps.plan_images(
-                run.aws, env, root=run.config.root, names=names, registry=run.options.registry
-            ),
-            None,
-        )
+        request = BuildImages(root=run.config.root, names=names)
+        planned = _guarded(record, lambda: run.ports.images.plan(run.aws, env, request), None)
         if planned is None:
             return [_image_from_config(env, name) for name in names]
-        record.summary = ", ".join(f"{i['name']}: {i.get('action', '?')}" for i in planned)
-        return planned
+        record.summary = ", ".join(f"{i.name}: {i.action}" for i in planned)
+        return [i.as_dict() for i in planned]
 
 
 def _image_from_config(env: EnvConfig, name: str) -> dict[str, Any]:
@@ -114,45 +110,43 @@ def _guarded_packages(run: Run, env: EnvConfig, doc: dict[str, Any]) -> dict[str
     except BadInput as exc:
         doc["packages"] = {"skipped": str(exc)}
         return {}
-    doc["packages"] = {n: {"path": str(z.path), "sha256": z.sha256} for n, z in zips.items()}
+    doc["packages"] = {n: {"path": str(z.path), "sha256": z.code_sha256} for n, z in zips.items()}
     return zips
 
 
 def _terraform(
     run: Run, env: EnvConfig, doc: dict[str, Any], zips: dict[str, ZipPackage]
-) -> dict[str, Any]:
+) -> Mapping[str, object]:
     section = env.model.terraform
     if section is None:
         doc["terraform"] = None
         return {}
     doc["terraform"] = {"dir": section.dir, "pending_outputs": sorted(env.pending_tf)}
     try:
-        images = {i["name"]: i["uri"] for i in doc["images"] if i.get("uri")}
-        return run.steps.terraform(
-            run.aws,
-            env,
+        inputs = TerraformInputs(
             root=run.config.root,
-            images=images,
+            images={i["name"]: i["uri"] for i in doc["images"] if i.get("uri")},
             packages=zips,
-            reporter=run.reporter,
             apply=False,
+            sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
-    except BadInput as exc:  # not installed here, or the module has not landed
+        return run.ports.terraform.apply(run.aws, env, inputs, reporter=run.reporter).values
+    except Unavailable as exc:  # terraform is not installed here
         with run.reporter.step("terraform") as record:
             record.status, record.summary = Status.SKIPPED, str(exc).splitlines()[0]
         doc["terraform"]["skipped"] = str(exc)
         return {}
 
 
-def _job(name: str, target: Any, predicted: dict[str, str | None]) -> TargetJob:
-    image_name = getattr(target, "image", None)
+def _job(name: str, target: Target, predicted: dict[str, str | None]) -> TargetJob:
     # Only names that identify the resource must be known to describe it; a warm-up URL
     # waiting for {tf.api_url} does not stop plan from reading the function.
-    pending = pending_in({k: getattr(target, k, None) for k in IDENTITY_KEYS})
+    pending = pending_in({k: getattr(target, k) for k in target.IDENTITY_KEYS})
     skip = None
     if pending:
         skip = "needs Terraform output(s) " + ", ".join(sorted(pending)) + " (not applied yet)"
-    return TargetJob(name, target, image=predicted.get(image_name or ""), skip=skip)
+    inputs = RefreshInputs(image=predicted.get(target.image or ""))
+    return TargetJob(name, target, inputs=inputs, skip=skip)
 
 
 def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
@@ -162,15 +156,15 @@ def _amplify(run: Run, env: EnvConfig) -> dict[str, Any] | None:
     with run.reporter.step("amplify") as record:
         record.status = Status.UNCHANGED
         planned = _guarded(
-            record, lambda: run.steps.plan_amplify(run.aws, env, root=run.config.root), None
+            record, lambda: run.ports.amplify.plan(run.aws, env, root=run.config.root), None
         )
         if planned is None:
             return {"app": amplify.app, "branch": amplify.branch, "skipped": record.summary}
-        record.summary = str(planned.get("summary") or planned.get("action") or amplify.app)
-        return planned
+        record.summary = planned.line()
+        return {**planned.as_dict(), "summary": planned.line()}
 
 
-def _describe(target: Any) -> dict[str, Any]:
+def _describe(target: Target) -> dict[str, Any]:
     described: dict[str, Any] = target.model_dump(exclude_none=True, exclude_defaults=False)
     return described
 
@@ -186,7 +180,7 @@ def render(plan_doc: dict[str, Any]) -> list[str]:
     if plan_doc["terraform"]:
         lines.append(f"  terraform: plan and apply {plan_doc['terraform']['dir']}")
     for name, target in plan_doc["targets"].items():
-        resource = next((target[k] for k in RESOURCE_KEYS if k in target), "")
+        resource = target.get(TARGET_MODELS[target["type"]].RESOURCE_KEY, "")
         image = target.get("image", "zip package")
         change = target.get("change") or target.get("skipped") or target.get("error")
         lines.append(

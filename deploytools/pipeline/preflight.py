@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from deploytools.checks.base import Finding, Severity
 from deploytools.config import EnvConfig
-from deploytools.errors import BadInput, NotImplementedYet
+from deploytools.config.model import Target
+from deploytools.errors import BadInput
 from deploytools.output import Status
 from deploytools.pipeline.context import ChecksFailed, Run
 
@@ -14,7 +15,7 @@ from deploytools.pipeline.context import ChecksFailed, Run
 def check(run: Run, *, stop_on_errors: bool) -> list[Finding]:
     """The `check` rules; with `stop_on_errors`, errors end the run here (exit 3)."""
     with run.reporter.step("check") as record:
-        findings = run.steps.run_checks(run.config)
+        findings = run.ports.checks.run(run.config)
         errors = [f for f in findings if f.severity is Severity.ERROR]
         record.summary = f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
         record.detail["findings"] = [f.as_dict() for f in findings]
@@ -41,14 +42,14 @@ def account(run: Run, env: EnvConfig) -> str:
         return found
 
 
-def secrets(run: Run, env: EnvConfig, targets: dict[str, Any]) -> dict[str, str]:
+def secrets(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> dict[str, str]:
     """Required secrets present (seeded in the sandbox); name -> SSM ARN for the targets."""
     with run.reporter.step("secrets") as record:
         if env.model.secrets is None:
             record.status, record.summary = Status.UNCHANGED, "no secrets: section"
             return {}
-        if run.options.sandbox:
-            seeded = run.steps.seed_secrets(run.aws, env)
+        if run.policy.seeds_secrets:
+            seeded = run.ports.secrets.seed(run.aws, env)
             for name in seeded:
                 record.change(f"seeded {env.model.secrets.ssm_path}{name} (placeholder)")
             if seeded:
@@ -56,8 +57,8 @@ def secrets(run: Run, env: EnvConfig, targets: dict[str, Any]) -> dict[str, str]
                     "  the sandbox lacked these secrets; seeded generated placeholder values: "
                     + ", ".join(seeded)
                 )
-        run.steps.check_secrets(run.aws, env)
-        arns = run.steps.secret_arns(run.aws, env)
+        run.ports.secrets.check(run.aws, env)
+        arns = run.ports.secrets.arns(run.aws, env)
         required = list(env.model.secrets.required)
         for name, target in targets.items():
             wanted = target.secrets if target.secrets is not None else required
@@ -82,7 +83,9 @@ def amplify_token(run: Run, env: EnvConfig) -> None:
         return
     with run.reporter.step("amplify token") as record:
         try:
-            seeded = run.steps.require_parameter(run.aws, name, seed=run.options.sandbox)
+            seeded = run.ports.secrets.require_parameter(
+                run.aws, name, seed=run.policy.seeds_secrets
+            )
         except BadInput as exc:
             raise BadInput(
                 f"frontend.amplify.access_token_parameter: {exc}; nothing was changed"
@@ -92,25 +95,3 @@ def amplify_token(run: Run, env: EnvConfig) -> None:
             record.summary = f"{name} seeded with a placeholder (sandbox)"
         else:
             record.status, record.summary = Status.UNCHANGED, f"{name} present"
-
-
-def require_modules(run: Run, env: EnvConfig, targets: dict[str, Any]) -> None:
-    """Every step module this deploy needs exists, or stop now, before any change."""
-    needed: list[tuple[str, str]] = []
-    if env.model.secrets is not None:
-        needed.append(("secrets", "secrets"))
-    if env.model.images:
-        needed.append(("images", "images"))
-    if env.model.terraform is not None:
-        needed.append(("terraform", "terraform"))
-    if env.model.frontend and env.model.frontend.amplify and not run.options.only:
-        needed.append(("amplify", "amplify"))
-    modules = {"ecs": "ecs", "lambda": "lambda_", "eks": "eks", "batch": "batch"}
-    for name, target in targets.items():
-        needed.append((f"targets.{modules[target.type]}", f"target {name}"))
-    for name, target in env.model.targets.items():
-        if getattr(target, "package", None) is not None:
-            needed.append(("targets.lambda_zip", f"package {name}"))
-    missing = run.steps.missing_modules(list(dict.fromkeys(needed)))
-    if missing:
-        raise NotImplementedYet("; ".join(missing) + "; nothing was changed")

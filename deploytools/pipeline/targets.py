@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline.context import Run
-from deploytools.steps.targets.base import Refresher, RolledBack, TargetState
+from deploytools.steps.targets.base import Refresher, RefreshInputs, RolledBack, TargetState
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,9 +32,8 @@ class TargetJob:
     """One target to refresh (or restore), or the reason it cannot run here."""
 
     name: str
-    target: Any  # the resolved config model of the target
-    image: str | None = None  # repository@sha256:…; None for a zip Lambda
-    inputs: dict[str, Any] = field(default_factory=dict)  # secret_arns, environment, zip_…
+    target: Target  # resolved for the environment
+    inputs: RefreshInputs = field(default_factory=RefreshInputs)  # image, secrets, package…
     restore: TargetState | None = None  # set for a rollback
     skip: str | None = None  # named, never silent: e.g. "no image: the images step was skipped"
 
@@ -45,6 +45,8 @@ class TargetResult:
     before: TargetState | None = None
     after: TargetState | None = None  # what runs now (the restored state after a roll back)
     error: str = ""
+    # What was raised, for --verbose: the thread that raised it is gone by then.
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -87,9 +89,7 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
             if job.skip:
                 record.status, record.summary = Status.SKIPPED, job.skip
                 return TargetResult(job.name, Status.SKIPPED, error=job.skip)
-            refresher = run.steps.refresher(
-                job.name, job.target, aws=run.aws, reporter=run.reporter
-            )
+            refresher = _refresher(run, job.name, job.target)
             before = refresher.current()
             try:
                 after = _act(refresher, job, record)
@@ -97,7 +97,9 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
                 record.status = Status.ROLLED_BACK
                 record.summary = f"rolled back to {label(exc.restored)}: {_first(exc)}"
                 record.detail["error"] = str(exc)
-                return TargetResult(job.name, Status.ROLLED_BACK, before, exc.restored, str(exc))
+                return TargetResult(
+                    job.name, Status.ROLLED_BACK, before, exc.restored, str(exc), exception=exc
+                )
             record.summary = f"{label(before)} → {label(after)}"
             if same(before, after):
                 record.status = Status.UNCHANGED
@@ -107,13 +109,19 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
             record.detail.update(before=before.as_dict() if before else None, after=after.as_dict())
             return TargetResult(job.name, record.status, before, after)
     except Exception as exc:  # a target's failure must not stop the others
-        return TargetResult(job.name, Status.FAILED, before, None, str(exc) or type(exc).__name__)
+        error = str(exc) or type(exc).__name__
+        return TargetResult(job.name, Status.FAILED, before, None, error, exception=exc)
+
+
+def _refresher(run: Run, name: str, target: Target) -> Refresher:
+    runnable = run.policy.runnable(target, run.reporter)
+    return run.ports.refreshers.refresher(name, runnable, aws=run.aws, reporter=run.reporter)
 
 
 def _act(refresher: Refresher, job: TargetJob, record: StepRecord) -> TargetState:
     if job.restore is not None:
         return refresher.restore(job.restore, record)
-    return refresher.refresh(job.image, record, **job.inputs)
+    return refresher.refresh(job.inputs, record)
 
 
 def _first(exc: BaseException) -> str:
@@ -130,13 +138,11 @@ def describe_all(run: Run, jobs: Sequence[TargetJob]) -> list[dict[str, Any]]:
                     record.status, record.summary = Status.SKIPPED, job.skip
                     return {"name": job.name, "change": None, "skipped": job.skip}
                 try:
-                    refresher = run.steps.refresher(
-                        job.name, job.target, aws=run.aws, reporter=run.reporter
-                    )
-                except BadInput as exc:  # e.g. its module has not landed: say so, go on
+                    refresher = _refresher(run, job.name, job.target)
+                except BadInput as exc:  # e.g. a name the environment left unresolved
                     record.status, record.summary = Status.SKIPPED, str(exc)
                     return {"name": job.name, "change": None, "skipped": str(exc)}
-                change = refresher.describe_change(job.image)
+                change = refresher.describe_change(job.inputs.image)
                 record.status, record.summary = Status.UNCHANGED, change
                 return {"name": job.name, "change": change}
         except Exception as exc:  # plan reports every target it can
@@ -153,10 +159,12 @@ def read_all(run: Run, jobs: Sequence[TargetJob]) -> list[tuple[str, TargetState
             return job.name, None, job.skip
         # Reading never warms anything up, so the sandbox has no warm-up to skip or mention.
         target = job.target
-        if getattr(target, "warmup", None) is not None:
+        if isinstance(target, LambdaTarget) and target.warmup is not None:
             target = target.model_copy(update={"warmup": None})
         try:
-            refresher = run.steps.refresher(job.name, target, aws=run.aws, reporter=run.reporter)
+            refresher = run.ports.refreshers.refresher(
+                job.name, target, aws=run.aws, reporter=run.reporter
+            )
             return job.name, refresher.current(), ""
         except Exception as exc:  # status shows every target it can read
             return job.name, None, str(exc) or type(exc).__name__

@@ -16,7 +16,20 @@ from deploytools.sandbox import containers, emulators, registry, state
 from deploytools.sandbox.ports import free_port
 
 # The services deploytools calls; all go to moto unless an emulator takes them over.
-SERVICES = ("sts", "ssm", "ecr", "ecs", "eks", "lambda", "batch", "iam", "s3", "logs", "kms")
+SERVICES = (
+    "sts",
+    "ssm",
+    "ecr",
+    "ecs",
+    "eks",
+    "lambda",
+    "batch",
+    "iam",
+    "s3",
+    "logs",
+    "kms",
+    "apigatewayv2",
+)
 
 
 def serve(port: int) -> None:
@@ -30,6 +43,7 @@ def serve(port: int) -> None:
     endpoints = dict.fromkeys(SERVICES, moto_url)
     running: list[emulators.Emulator] = []
     missing: dict[str, str] = {}
+    serving: dict[str, str] = {}
     registry_address, registry_missing, stop_registry = registry.ensure(
         state.state_dir() / "registry"
     )
@@ -40,8 +54,9 @@ def serve(port: int) -> None:
         emulator = module.start(context)
         running.append(emulator)
         endpoints.update(emulator.services)
+        serving.update(emulator.serving)
     log = str(state.state_dir() / "sandbox.log")
-    state.write(state.SandboxState(os.getpid(), endpoints, registry_address, missing, log))
+    state.write(state.SandboxState(os.getpid(), endpoints, registry_address, missing, log, serving))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -16,6 +16,9 @@ class SandboxState:
     registry: str | None = None  # host:port of the container registry standing in for ECR
     missing: dict[str, str] = field(default_factory=dict)  # component -> how to install it
     log: str = ""
+    # What the sandbox serves that is no AWS API endpoint: {"apigateway": base URL} (see
+    # sandbox/apigateway.py, which maps an execute-api URL onto it).
+    serving: dict[str, str] = field(default_factory=dict)
 
     @property
     def aws_url(self) -> str:

@@ -17,22 +17,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploytools import proc
-from deploytools.errors import BadInput, DeployError
+from deploytools.aws import AwsContext
+from deploytools.errors import BadInput, DeployError, Unavailable
+from deploytools.lib.aws_errors import error_code
 from deploytools.output import redact
 
 CHUNK = 4096  # Standard tier's limit, in bytes; the JSON is ASCII so characters are bytes
 KEEP_RELEASES = 20
 SCHEMA_VERSION = 1
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 class ReleaseNotFound(BadInput):
@@ -129,16 +133,27 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def git_sha(root: Path) -> str | None:
-    """The commit being deployed: GITHUB_SHA in Actions, else the work tree's HEAD."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
+def deployed_commit(root: Path) -> str | None:
+    """The commit being deployed: HEAD, when tracked files are as it has them (else no commit
+    names the code); GITHUB_SHA when git cannot say (no git, no repository).
+
+    Untracked files are not considered: CI workspaces often hold generated files. Images
+    are tagged with it and the release records it.
+    """
     try:
-        result = proc.run(["git", "rev-parse", "HEAD"], cwd=root, check=False, timeout=10)
-    except BadInput:  # git is not installed
+        head = proc.run(["git", "rev-parse", "HEAD"], cwd=root, check=False, timeout=30)
+    except (BadInput, Unavailable):  # git is not installed
+        head = None
+    sha = head.stdout.strip() if head is not None and head.returncode == 0 else ""
+    if not _SHA.match(sha):
+        sha = os.environ.get("GITHUB_SHA", "")
+        return sha if _SHA.match(sha) else None
+    status = proc.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, check=False, timeout=60
+    )
+    if status.returncode != 0 or status.stdout.strip():
         return None
-    sha = result.stdout.strip()
-    return sha if result.returncode == 0 and sha else None
+    return sha
 
 
 def caller_arn(aws: Any) -> str | None:
@@ -253,7 +268,7 @@ class ReleaseStore:
         try:
             return str(self._ssm.get_parameter(Name=name)["Parameter"]["Value"])
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ParameterNotFound":
+            if error_code(exc) == "ParameterNotFound":
                 return None
             raise DeployError(f"cannot read the release record {name}: {exc}") from exc
 
@@ -283,3 +298,23 @@ def _unique(release_id: str, taken: list[str]) -> str:
         n += 1
         candidate = f"{release_id}-{n}"
     return candidate
+
+
+class ReleasesPort(Protocol):
+    """What the pipeline asks of the release step."""
+
+    def store(self, aws: AwsContext, *, project: str, env: str) -> ReleaseStore: ...
+
+    def caller(self, aws: AwsContext) -> str | None:
+        """Who is deploying (the STS caller's ARN), for the record."""
+        ...
+
+
+class SsmReleases:
+    """Releases in the environment's SSM Parameter Store."""
+
+    def store(self, aws: AwsContext, *, project: str, env: str) -> ReleaseStore:
+        return ReleaseStore(aws.client("ssm"), project=project, env=env)
+
+    def caller(self, aws: AwsContext) -> str | None:
+        return caller_arn(aws)

@@ -43,6 +43,7 @@ from botocore.exceptions import ClientError
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import error_code
 from deploytools.output import register_secret
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -191,7 +192,7 @@ def call(function: Callable[..., Any], *, backoff: Backoff = BACKOFF, **kwargs: 
         try:
             return function(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code not in THROTTLING:
                 raise
             delay = next(delays, None)

@@ -25,6 +25,7 @@ class Emulator:
     name: str
     services: dict[str, str]
     stop: Callable[[], None] = field(default=lambda: None)
+    serving: dict[str, str] = field(default_factory=dict)  # non-AWS URLs, e.g. apigateway
 
 
 def modules() -> Iterator[ModuleType]:

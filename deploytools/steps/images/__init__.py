@@ -3,30 +3,27 @@
 Public API (what the pipeline and the `build`/`matrix` commands call)::
 
     plan_images(aws: AwsContext, env: EnvConfig, *, root: Path,
-                names: Sequence[str] | None = None,
-                registry_override: str | None = None) -> list[ImagePlan]
+                names: Sequence[str] | None = None) -> list[ImagePlan]
         Read-only: the content tag of each image and whether ECR already has it.
 
-    build_images(aws: AwsContext | None, env: EnvConfig, *, root: Path, reporter: Reporter,
-                 names: Sequence[str] | None = None, push: bool = True,
-                 registry_override: str | None = None, extra_tag: str | None = None,
-                 extra_tags: Sequence[str] = (), git_tag: bool = True, steps: bool = False,
-                 builder: Builder | None = None, backoff: Backoff | None = None)
-                 -> list[ImageResult]
+    build_images(aws: AwsContext | None, env: EnvConfig, request: BuildImages, *,
+                 reporter: Reporter, builder: Builder | None = None) -> list[ImageResult]
         For each image: compute the content tag; if ECR has it, skip build and push; else
         build (buildx, or the Docker SDK's legacy builder), push with retries, and read the
         manifest back from ECR. Then verify it (images of Lambda targets must be one
-        linux/amd64 manifest) and point the git SHA (when tracked files are clean) and the
-        extra tags at it. Targets deploy `ImageResult.uri` (repository_uri@sha256:…).
-        steps=True: one reporter step per image (the build command); else one line per
-        image inside the caller's step (GitHub Actions groups do not nest).
-        push=False: a local build only, no AWS (aws may be None), skipped when the engine
-        already has <repository>:<content tag>.
+        linux/amd64 manifest) and point `request.commit` and `request.extra_tags` at it.
+        Targets deploy `ImageResult.uri` (repository_uri@sha256:…).
+        request.steps=True: one reporter step per image (the build command); else one line
+        per image inside the caller's step (GitHub Actions groups do not nest).
+        request.push=False: a local build only, no AWS (aws may be None), skipped when the
+        engine already has <repository>:<content tag>.
 
-        registry_override: "host:port" of a plain-HTTP registry that stands in for ECR's data
-        plane (the sandbox passes its state's `registry`). Images go there; ECR's control
-        plane (moto in the sandbox) still holds repositories and gets each manifest through
+        request.registry_override: "host:port" of a plain-HTTP registry that stands in for
+        ECR's data plane (the sandbox's `registry`). Images go there; ECR's control plane
+        (moto in the sandbox) still holds repositories and gets each manifest through
         put_image with its real digest, so describe_images by digest works.
+
+    ImagesPort / EcrImages (steps.images.port): the pipeline's view of this step.
 
     content tag only:  image_tag(root, image) -> (BuildContext, "ct-<24 hex>")
     ImagePlan(name, repository, repository_uri, tag, platform, in_ecr, digest,
@@ -38,8 +35,8 @@ Errors (all DeployError): BuildFailed, PushFailed, ImageRejected, DockerUnavaila
 ImageError; BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
 """
 
+from deploytools.lib.dockerignore import BadIgnorePattern
 from deploytools.steps.images.builder import Builder, BuildRequest
-from deploytools.steps.images.dockerignore import BadIgnorePattern
 from deploytools.steps.images.errors import (
     BuildFailed,
     DockerUnavailable,
@@ -51,6 +48,7 @@ from deploytools.steps.images.errors import (
 )
 from deploytools.steps.images.retry import Backoff
 from deploytools.steps.images.step import (
+    BuildImages,
     ImagePlan,
     ImageResult,
     build_images,
@@ -64,6 +62,7 @@ __all__ = [
     "Backoff",
     "BadIgnorePattern",
     "BuildFailed",
+    "BuildImages",
     "BuildRequest",
     "Builder",
     "DockerUnavailable",

@@ -21,8 +21,8 @@ import requests
 
 from deploytools import proc
 from deploytools.errors import BadInput, CommandFailed
+from deploytools.lib.build_context import BuildContext, write_tar
 from deploytools.steps.images.content_tag import file_digest
-from deploytools.steps.images.context import BuildContext, write_tar
 from deploytools.steps.images.errors import BuildFailed, DockerUnavailable
 from deploytools.steps.images.registry import Endpoint
 from deploytools.steps.images.registry import push as _push

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from deploytools.steps.images.context import DIRECTORY, FILE, LINK, BuildContext
+from deploytools.lib.build_context import DIRECTORY, FILE, LINK, BuildContext
 
 PREFIX = "ct-"
 VERSION = "deploytools-content-tag/1"  # bump when the recipe changes: old tags stop matching

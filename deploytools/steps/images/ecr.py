@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deploytools.lib.aws_errors import error_code
 from deploytools.output import register_secret
 from deploytools.steps.images.errors import ImageError, RepositoryMissing
 from deploytools.steps.images.verify import ACCEPTED_MEDIA_TYPES
@@ -50,10 +51,6 @@ class Login:
         return self.endpoint.split("://", 1)[-1].rstrip("/")
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class Ecr:
     """Thin, named operations over an ECR client (which the caller builds)."""
 
@@ -70,7 +67,7 @@ class Ecr:
         try:
             found = self._call("describe_repositories", repositoryNames=[name])
         except ClientError as exc:
-            if _code(exc) == "RepositoryNotFoundException":
+            if error_code(exc) == "RepositoryNotFoundException":
                 return None
             raise ImageError(f"ecr describe_repositories {name}: {exc}") from exc
         item = found["repositories"][0]
@@ -103,7 +100,7 @@ class Ecr:
                 tags=[{"Key": "managed-by", "Value": "deploytools"}],
             )["repository"]
         except ClientError as exc:
-            if _code(exc) == "RepositoryAlreadyExistsException":  # created concurrently
+            if error_code(exc) == "RepositoryAlreadyExistsException":  # created concurrently
                 return self.ensure_repository(name, create=False)
             raise ImageError(f"ecr create_repository {name}: {exc}") from exc
         return Repository(
@@ -120,7 +117,7 @@ class Ecr:
                 acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
             )
         except ClientError as exc:
-            if _code(exc) == "RepositoryNotFoundException":
+            if error_code(exc) == "RepositoryNotFoundException":
                 return None
             raise ImageError(f"ecr batch_get_image {repository}:{tag}: {exc}") from exc
         for failure in found.get("failures", []):
@@ -162,7 +159,7 @@ class Ecr:
                 imageDigest=digest,
             )
         except ClientError as exc:
-            if _code(exc) == "ImageAlreadyExistsException":
+            if error_code(exc) == "ImageAlreadyExistsException":
                 current = self.image(repository, tag)
                 if current is not None and current.digest == digest:
                     return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,15 +12,14 @@ from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.config.model import Image
 from deploytools.errors import BadInput
+from deploytools.lib.build_context import BuildContext, load_context
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.images import builder as builders
 from deploytools.steps.images.content_tag import content_tag
-from deploytools.steps.images.context import BuildContext, load_context
 from deploytools.steps.images.ecr import Ecr, StoredImage
 from deploytools.steps.images.errors import ImageError, UnknownImage
 from deploytools.steps.images.registry import Endpoint, Manifest, RegistryApi
 from deploytools.steps.images.retry import Backoff
-from deploytools.steps.images.revision import git_revision
 from deploytools.steps.images.verify import verify_manifest
 
 LAMBDA = "lambda"
@@ -46,14 +45,29 @@ class ImagePlan:
         return "build, push" + (" (create repository)" if self.create_repository else "")
 
     @property
-    def uri(self) -> str | None:
-        """What targets would deploy if nothing changed: repository_uri@digest."""
+    def uri(self) -> str:
+        """What targets would run: by digest when ECR has the content tag, else by that tag."""
         if self.repository_uri and self.digest:
             return f"{self.repository_uri}@{self.digest}"
-        return None
+        return f"{self.repository_uri or self.repository}:{self.tag}"
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "action": self.action, "uri": self.uri}
+
+
+@dataclass(frozen=True)
+class BuildImages:
+    """What build_images is asked to do."""
+
+    root: Path  # the folder of deploytools.yml: contexts and Dockerfiles are relative to it
+    names: Sequence[str] = ()  # default: every image
+    push: bool = True  # False: a local build only, no AWS
+    # "host:port" of a plain-HTTP registry standing in for ECR's data plane (the sandbox's).
+    registry_override: str | None = None
+    commit: str | None = None  # the commit being deployed: tagged when given
+    extra_tags: Sequence[str] = ()  # --tag
+    steps: bool = False  # one reporter step per image (the build command)
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 @dataclass(frozen=True)
@@ -120,11 +134,8 @@ def plan_images(
     *,
     root: Path,
     names: Sequence[str] | None = None,
-    registry_override: str | None = None,
 ) -> list[ImagePlan]:
-    """Read-only: each image's content tag and whether ECR has it (registry_override unused:
-    planning reads only ECR's control plane; accepted so callers pass the same arguments)."""
-    del registry_override
+    """Read-only: each image's content tag and whether ECR has it (ECR's control plane only)."""
     ecr = Ecr(aws.client("ecr"))
     plans = []
     for name in image_names(env, names):
@@ -183,40 +194,29 @@ class _Session:
 def build_images(
     aws: AwsContext | None,
     env: EnvConfig,
+    request: BuildImages,
     *,
-    root: Path,
     reporter: Reporter,
-    names: Sequence[str] | None = None,
-    push: bool = True,
-    registry_override: str | None = None,
-    extra_tag: str | None = None,
-    extra_tags: Sequence[str] = (),
-    git_tag: bool = True,
-    steps: bool = False,
     builder: builders.Builder | None = None,
-    backoff: Backoff | None = None,
 ) -> list[ImageResult]:
     """Build, push and verify each image; see the package docstring."""
-    session = _Session(aws, reporter, registry_override, backoff or Backoff(), builder)
-    extras = [t for t in (extra_tag, *extra_tags) if t]
-    if git_tag:
-        sha = git_revision(root)
-        if sha:
-            extras.insert(0, sha)
+    session = _Session(aws, reporter, request.registry_override, request.backoff, builder)
+    extras = [t for t in (request.commit, *request.extra_tags) if t]
+    root = request.root
     for_lambda = lambda_images(env)
     results = []
-    for name in image_names(env, names):
+    for name in image_names(env, request.names):
         image = env.model.images[name]
 
         def work(record: StepRecord, name: str = name, image: Image = image) -> ImageResult:
-            if push:
+            if request.push:
                 result = _publish(session, name, image, root, extras, name in for_lambda, record)
             else:
                 result = _build_locally(session, name, image, root, extras, record)
             record.detail = result.as_dict()
             return result
 
-        if steps:  # one reporter step per image (the build command)
+        if request.steps:  # one reporter step per image (the build command)
             with reporter.step(f"image {name}") as record:
                 results.append(work(record))
         else:  # inside the caller's step: GitHub Actions groups do not nest

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from deploytools.errors import DeployError
 from deploytools.output import StepRecord
+from deploytools.steps.targets.lambda_zip import ZipPackage
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,19 @@ class RolledBack(TargetFailed):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class RefreshInputs:
+    """What a refresh moves a target to, besides its own config."""
+
+    image: str | None = None  # repository@sha256:…; None for a zip Lambda
+    secret_arns: Mapping[str, str] = field(default_factory=dict)  # name -> SSM parameter ARN
+    environment: Mapping[str, str] = field(default_factory=dict)  # merged over the config's
+    # Values only for a Lambda with secrets_in_environment (its environment is encrypted).
+    secret_values: Mapping[str, str] | None = None
+    package: ZipPackage | None = None  # a zip Lambda's package, built by deploytools
+    code_bucket: str | None = None  # where a zip too large for the API call is uploaded
+
+
 class Refresher(Protocol):
     """One target. Constructed as Refresher(name, target_config, aws=AwsContext, reporter=…)."""
 
@@ -51,11 +66,10 @@ class Refresher(Protocol):
         """One line for plan: old → new; read-only."""
         ...
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
-        """Move the target to `image` (repository@digest, or None for a zip package: then
-        inputs carry `zip_path`/`code_sha256`), wait until healthy, and return the new state.
-        On failure, restore the previous state and raise RolledBack with the reasons.
-        `inputs` also carries `secret_arns` (name -> SSM parameter ARN) and `environment`."""
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        """Move the target to `inputs.image` (or a zip Lambda to `inputs.package`), wait until
+        healthy, and return the new state. On failure, restore the previous state and raise
+        RolledBack with the reasons."""
         ...
 
     def restore(self, state: TargetState, record: StepRecord) -> TargetState:

@@ -23,10 +23,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploytools.aws import AwsContext
 from deploytools.config.model import BatchTarget
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import describe
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import apply_to_container, input_members, pick_secrets
 from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 
 __all__ = ["JobDefinitionNotFound", "Refresher", "SmokeJobFailed", "UnsupportedJobDefinition"]
 
@@ -100,10 +101,11 @@ class Refresher:
 
     # --- changes ---------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         previous = self._require_latest()
-        secrets = pick_secrets(inputs.get("secret_arns"), self.target.secrets)
-        environment = {**self.target.environment, **dict(inputs.get("environment") or {})}
+        secrets = pick_secrets(inputs.secret_arns, self.target.secrets)
+        environment = {**self.target.environment, **inputs.environment}
         request = self._request(previous, image=image, environment=environment, secrets=secrets)
         if self._same(previous, request):
             record.status = Status.UNCHANGED
@@ -254,13 +256,13 @@ class Refresher:
         try:
             answer: dict[str, Any] = getattr(self.client, operation)(**kwargs)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
             raise TargetFailed(
-                f"batch:{operation} for {self.job_definition}: "
-                f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+                describe(f"batch:{operation} for {self.job_definition}", exc)
             ) from exc
         except BotoCoreError as exc:
-            raise TargetFailed(f"batch:{operation} for {self.job_definition}: {exc}") from exc
+            raise TargetFailed(
+                describe(f"batch:{operation} for {self.job_definition}", exc)
+            ) from exc
         return answer
 
     def _state(

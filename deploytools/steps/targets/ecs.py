@@ -30,10 +30,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploytools.aws import AwsContext
 from deploytools.config.model import EcsTarget
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import describe, error_code
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import input_members, pick_secrets
 from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.ecs_taskdef import (
     container_image,
     container_name,
@@ -106,13 +107,14 @@ class Refresher:
 
     # --- changes ---------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         service = self._require_service()
         previous = self._stable_task_definition(service)
         live, tags = self._task_definition(previous)
         container = container_name(live, self.target.container)
-        secrets = pick_secrets(inputs.get("secret_arns"), self.target.secrets)
-        environment = {**self.target.environment, **dict(inputs.get("environment") or {})}
+        secrets = pick_secrets(inputs.secret_arns, self.target.secrets)
+        environment = {**self.target.environment, **inputs.environment}
         request = next_revision(
             live,
             tags=tags,
@@ -240,7 +242,7 @@ class Refresher:
             answer = self.client.describe_services(cluster=self.cluster, services=[self.service])
         except ClientError as exc:
             # Before the first terraform apply the cluster itself may not exist yet.
-            if exc.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+            if error_code(exc) == "ClusterNotFoundException":
                 return None
             raise self._failure("describe_services", exc) from exc
         except BotoCoreError as exc:
@@ -290,13 +292,7 @@ class Refresher:
         return answer
 
     def _failure(self, operation: str, exc: ClientError | BotoCoreError) -> TargetFailed:
-        where = f"ecs:{operation} for {self.cluster}/{self.service}"
-        if isinstance(exc, ClientError):
-            error = exc.response.get("Error", {})
-            return TargetFailed(
-                f"{where}: {error.get('Code', 'error')}: {error.get('Message', exc)}"
-            )
-        return TargetFailed(f"{where}: {exc}")
+        return TargetFailed(describe(f"ecs:{operation} for {self.cluster}/{self.service}", exc))
 
     def _state_from(self, arn: str, definition: Mapping[str, Any]) -> TargetState:
         container = container_name(definition, self.target.container)

@@ -14,9 +14,7 @@ as `deploytools/<function>/<sha256>.zip` first.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +24,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib.aws_errors import describe, error_code
+from deploytools.lib.image_reference import parse_image
+from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
 from deploytools.steps.targets import warmup
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
-from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT, human_size
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
 LATEST = "$LATEST"
-ECR_HOST = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
-)
 RETRYABLE = {"ResourceConflictException", "TooManyRequestsException"}
 PUSH_FIX = "push it first: deploytools build --push"
 
@@ -45,36 +43,6 @@ class ImageNotInEcr(DeployError):
 
 class LambdaUpdateFailed(TargetFailed):
     """Lambda could not apply the new code or configuration (LastUpdateStatus Failed)."""
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    registry: str
-    repository: str
-    digest: str | None
-    tag: str | None
-
-    @property
-    def registry_id(self) -> str | None:
-        match = ECR_HOST.match(self.registry)
-        return match["account"] if match else None
-
-    @property
-    def image_id(self) -> dict[str, str]:
-        return {"imageDigest": self.digest} if self.digest else {"imageTag": self.tag or "latest"}
-
-
-def parse_image(uri: str) -> ImageRef:
-    """`<registry>/<repository>@sha256:…` (or `:tag`) into its parts."""
-    name, _, digest = uri.partition("@")
-    registry, _, path = name.partition("/")
-    if not path or not ("." in registry or ":" in registry or registry == "localhost"):
-        raise BadInput(f"{uri}: not an image in a registry (<registry>/<repository>@sha256:…)")
-    repository, tag = path, None
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        repository, _, tag = path.rpartition(":")
-    return ImageRef(registry, repository, digest or None, tag)
 
 
 class Refresher:
@@ -119,12 +87,12 @@ class Refresher:
                     "FunctionVersion"
                 ]
             except ClientError as exc:
-                if _code(exc) != "ResourceNotFoundException":
+                if error_code(exc) != "ResourceNotFoundException":
                     raise self._failed("get_alias", exc) from exc
         try:
             function = self.client.get_function(FunctionName=self.function, Qualifier=version)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return None
             raise self._failed("get_function", exc) from exc
         config, code = function["Configuration"], function.get("Code", {})
@@ -160,13 +128,14 @@ class Refresher:
 
     # --- changes ----------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         if image is not None:
             self.require_in_ecr(image)  # before Lambda sees it: a missing image is no deploy
-        code_sha256 = inputs.get("code_sha256")
-        zip_path = inputs.get("zip_path")
-        if image is None and (not zip_path or not code_sha256):
-            raise BadInput(f"targets.{self.name}: a zip target needs zip_path and code_sha256")
+        package = inputs.package
+        code_sha256 = package.code_sha256 if package else None
+        if image is None and package is None:
+            raise BadInput(f"targets.{self.name}: a zip target needs its built package")
         live = self._live()
         if live is None:
             raise TargetFailed(
@@ -189,7 +158,8 @@ class Refresher:
         if image is not None:
             self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
         else:
-            self._update_zip(Path(str(zip_path)), str(code_sha256), inputs.get("code_bucket"))
+            assert package is not None  # checked above: no image means a package
+            self._update_zip(package.path, package.code_sha256, inputs.code_bucket)
         try:
             config = self._wait_updated("the new code")
             config = self._update_configuration(config, inputs)
@@ -259,9 +229,9 @@ class Refresher:
         try:
             self.aws.client("ecr").describe_images(**request)
         except ClientError as exc:
-            if _code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
                 raise ImageNotInEcr(
-                    f"{image} is not in ECR ({_code(exc)}); lambda {self.function} was not "
+                    f"{image} is not in ECR ({error_code(exc)}); lambda {self.function} was not "
                     f"changed: {PUSH_FIX}"
                 ) from exc
             raise self._failed("ecr describe_images", exc) from exc
@@ -290,7 +260,7 @@ class Refresher:
         )
 
     def _update_configuration(
-        self, config: dict[str, Any], inputs: dict[str, Any]
+        self, config: dict[str, Any], inputs: RefreshInputs
     ) -> dict[str, Any]:
         """Environment (and handler) changes, merged onto what Terraform set."""
         update = self._configuration_update(config, inputs)
@@ -300,12 +270,12 @@ class Refresher:
         return self._wait_updated("the new configuration")
 
     def _configuration_update(
-        self, config: dict[str, Any], inputs: dict[str, Any]
+        self, config: dict[str, Any], inputs: RefreshInputs
     ) -> dict[str, Any]:
         """The update_function_configuration arguments `config` lacks; {} when none."""
-        wanted = {**self.target.environment, **(inputs.get("environment") or {})}
+        wanted = {**self.target.environment, **inputs.environment}
         if self.target.secrets_in_environment:
-            for name, value in (inputs.get("secret_values") or {}).items():
+            for name, value in (inputs.secret_values or {}).items():
                 register_secret(str(value))
                 wanted[name] = str(value)
         existing = (config.get("Environment") or {}).get("Variables") or {}
@@ -324,8 +294,8 @@ class Refresher:
         previous: TargetState,
         config: dict[str, Any],
         image: str | None,
-        code_sha256: Any,
-        inputs: dict[str, Any],
+        code_sha256: str | None,
+        inputs: RefreshInputs,
     ) -> bool:
         """The live version runs this code with this configuration: a redeploy changes nothing."""
         if previous.revision == LATEST and self.target.alias:
@@ -348,7 +318,10 @@ class Refresher:
             )
         except TargetFailed as exc:
             cause = exc.__cause__
-            if isinstance(cause, ClientError) and _code(cause) == "PreconditionFailedException":
+            if (
+                isinstance(cause, ClientError)
+                and error_code(cause) == "PreconditionFailedException"
+            ):
                 raise TargetFailed(
                     f"lambda {self.function}: its code changed while deploying (another deploy?); "
                     "nothing was published"
@@ -366,12 +339,12 @@ class Refresher:
                 FunctionName=self.function, Name=alias, FunctionVersion=version
             )
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 self._retrying(
                     "create_alias", FunctionName=self.function, Name=alias, FunctionVersion=version
                 )
                 return
-            if _code(exc) in RETRYABLE:
+            if error_code(exc) in RETRYABLE:
                 self._retrying(
                     "update_alias", FunctionName=self.function, Name=alias, FunctionVersion=version
                 )
@@ -491,23 +464,19 @@ class Refresher:
             except ClientError as exc:
                 delay = self.timing.backoff(attempt)
                 elapsed = self.timing.monotonic() - start
-                if _code(exc) not in RETRYABLE or elapsed + delay > self.target.timeout:
+                if error_code(exc) not in RETRYABLE or elapsed + delay > self.target.timeout:
                     raise self._failed(operation, exc) from exc
                 self.reporter.debug(
-                    f"{self.name}: {operation}: {_code(exc)}; retrying in {delay:.1f} s"
+                    f"{self.name}: {operation}: {error_code(exc)}; retrying in {delay:.1f} s"
                 )
                 self.timing.sleep(delay)
 
     def _failed(self, operation: str, exc: ClientError) -> TargetFailed:
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", "Error"), error.get("Message", str(exc))
-        if code == "ResourceNotFoundException":
-            return TargetFailed(f"lambda {self.function}: {operation}: not found: {message}")
-        return TargetFailed(f"lambda {self.function}: {operation}: {code}: {message}")
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+        where = f"lambda {self.function}: {operation}"
+        if error_code(exc) == "ResourceNotFoundException":
+            message = exc.response.get("Error", {}).get("Message", str(exc))
+            return TargetFailed(f"{where}: not found: {message}")
+        return TargetFailed(describe(where, exc, default_code="Error"))
 
 
 def _published_image(config: dict[str, Any]) -> str | None:

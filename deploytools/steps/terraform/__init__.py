@@ -58,9 +58,14 @@ outputs, root variables declared ``sensitive``) is also registered with
 ``show -json`` text nowhere.
 
 Provider installation: a user's CLI config wins (``cli_config``, then a readable
-``$TF_CLI_CONFIG_FILE``, then ``~/.terraformrc``). With none, the runner writes one to the
-work dir that installs from the provider filesystem mirror found on disk
-(``deploytools.sandbox.tfmirror``; ``$DEPLOYTOOLS_TF_MIRROR`` overrides the search).
+``$TF_CLI_CONFIG_FILE``, then ``~/.terraformrc``). With none, Terraform installs providers
+its own way, unless a mirror is asked for: ``$DEPLOYTOOLS_TF_MIRROR`` names one, or
+``DEPLOYTOOLS_TF_MIRROR_SEARCH=1`` (the sandbox turns it on) searches the disk for one
+(``deploytools.sandbox.tfmirror``); the runner then writes a CLI config for it.
+
+The pipeline's view of this step is ``TerraformPort`` (``steps.terraform.port``): one call
+with ``TerraformInputs`` that assembles the ``TF_VAR_deploytools_*`` inputs, runs init, plan
+and apply (or discards the plan) and returns ``TerraformOutputs``.
 ``TF_PLUGIN_CACHE_DIR`` is honoured as Terraform always does.
 
 State for real use: an S3 backend with locking, declared as ``backend "s3" {}`` in the root

@@ -88,9 +88,11 @@ class TerraformRunner:
         given = env_vars.get(CLI_CONFIG_ENV)  # a config named in env_vars counts as explicit
         if cli_config is None and given and Path(given).is_file():
             cli_config = Path(given)
-        config = resolve_cli_config(cli_config, work_dir=self.work_dir)
+        config = resolve_cli_config(cli_config, work_dir=self.work_dir, environ=env_vars)
         self.cli_config = config
-        self.env = {**BASE_ENV, **env_vars, CLI_CONFIG_ENV: str(config)}
+        self.env = {**BASE_ENV, **env_vars}
+        if config is not None:
+            self.env[CLI_CONFIG_ENV] = str(config)
         self.region = self.env.get("AWS_REGION", "")
         if self.region:
             self.env.update(region_variables(self.dir, self.region, self.env))

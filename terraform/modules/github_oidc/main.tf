@@ -344,3 +344,105 @@ resource "aws_iam_role_policy_attachment" "additional" {
   role       = aws_iam_role.this[0].name
   policy_arn = each.value
 }
+
+################################################################################
+# The plan role: read-only, for pull requests. `terraform plan` refreshes every resource, so it
+# gets AWS's ReadOnlyAccess plus reading the state and taking the state lock; it cannot change
+# anything else. The deploy role above stays for the branches and environments that deploy.
+# Terraform itself (apply) runs under the deploy role in deploytools' pipeline; give that role
+# what the Terraform roots manage through additional_policy_arns, or run apply elsewhere.
+################################################################################
+
+locals {
+  plan_subjects = concat(
+    var.plan_subjects_pull_request ? ["repo:${var.repository}:pull_request"] : [],
+    local.subjects,
+  )
+  state_objects = var.terraform_state_bucket_arn == null ? [] : ["${var.terraform_state_bucket_arn}/${var.terraform_state_key_prefix}*"]
+}
+
+data "aws_iam_policy_document" "plan_trust" {
+  count = var.create && var.create_plan_role ? 1 : 0
+
+  statement {
+    sid     = "GitHubActionsPlan"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = local.plan_subjects
+    }
+  }
+}
+
+data "aws_iam_policy_document" "plan_state" {
+  count = var.create && var.create_plan_role && (var.terraform_state_bucket_arn != null || var.terraform_lock_table_arn != null) ? 1 : 0
+
+  dynamic "statement" {
+    for_each = var.terraform_state_bucket_arn == null ? [] : [1]
+
+    content {
+      sid       = "StateRead"
+      actions   = ["s3:GetObject", "s3:ListBucket"]
+      resources = concat([var.terraform_state_bucket_arn], local.state_objects)
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.terraform_state_bucket_arn == null ? [] : [1]
+
+    content {
+      sid       = "StateLockFiles"
+      actions   = ["s3:PutObject", "s3:DeleteObject"]
+      resources = ["${var.terraform_state_bucket_arn}/${var.terraform_state_key_prefix}*.tflock"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.terraform_lock_table_arn == null ? [] : [var.terraform_lock_table_arn]
+
+    content {
+      sid       = "StateLockTable"
+      actions   = ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role" "plan" {
+  count = var.create && var.create_plan_role ? 1 : 0
+
+  name                 = var.plan_role_name
+  description          = "Assumed by GitHub Actions in ${var.repository} to plan with deploytools (read-only)"
+  assume_role_policy   = data.aws_iam_policy_document.plan_trust[0].json
+  max_session_duration = var.max_session_duration
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read_only" {
+  count = var.create && var.create_plan_role ? 1 : 0
+
+  role       = aws_iam_role.plan[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_iam_role_policy" "plan_state" {
+  count = length(data.aws_iam_policy_document.plan_state)
+
+  name   = "terraform-state"
+  role   = aws_iam_role.plan[0].id
+  policy = data.aws_iam_policy_document.plan_state[0].json
+}

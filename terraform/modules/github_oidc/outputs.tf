@@ -17,3 +17,13 @@ output "subjects" {
   description = "The `sub` claims the role trusts."
   value       = local.subjects
 }
+
+output "plan_role_arn" {
+  description = "ARN of the read-only plan role: the variable DEPLOYTOOLS_PLAN_ROLE_ARN for deploytools-plan.yml."
+  value       = try(aws_iam_role.plan[0].arn, null)
+}
+
+output "plan_subjects" {
+  description = "The `sub` claims the plan role trusts (pull_request included)."
+  value       = local.plan_subjects
+}

@@ -161,3 +161,39 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_plan_role" {
+  description = "Create the read-only plan role for pull requests (deploytools plan, terraform plan)."
+  type        = bool
+  default     = true
+}
+
+variable "plan_role_name" {
+  description = "Name of the plan role."
+  type        = string
+  default     = "deploytools-plan"
+}
+
+variable "plan_subjects_pull_request" {
+  description = "Trust the plan role for pull_request runs (sub repo:OWNER/NAME:pull_request)."
+  type        = bool
+  default     = true
+}
+
+variable "terraform_state_bucket_arn" {
+  description = "ARN of the S3 bucket holding the Terraform state the plan role reads (null: none)."
+  type        = string
+  default     = null
+}
+
+variable "terraform_state_key_prefix" {
+  description = "Key prefix of the state objects in terraform_state_bucket_arn; the plan role may write only the lock files (*.tflock) there."
+  type        = string
+  default     = ""
+}
+
+variable "terraform_lock_table_arn" {
+  description = "ARN of a DynamoDB lock table for the state (null: S3 lock files or none)."
+  type        = string
+  default     = null
+}

@@ -17,7 +17,7 @@ from deploytools.config.model import EksTarget
 from deploytools.errors import BadInput
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import warmup
-from deploytools.steps.targets.base import RolledBack, TargetFailed, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.eks.connection import Cluster, connect
 from deploytools.steps.targets.eks.k8s_client import (
     APPLY,
@@ -98,10 +98,11 @@ class Refresher:
 
     # --- changes ----------------------------------------------------------------------------
 
-    def refresh(self, image: str | None, record: StepRecord, **inputs: Any) -> TargetState:
+    def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
+        image = inputs.image
         if not image:
             raise BadInput(f"targets.{self.name}: an EKS target needs an image")
-        environment = {**self.target.environment, **(inputs.get("environment") or {})}
+        environment = {**self.target.environment, **inputs.environment}
         documents = self._manifests(image, environment) if self.target.manifests else None
         with self._connect() as kube:
             before = self._find(kube)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from deploytools.errors import BadInput
-from deploytools.steps.images.dockerignore import DockerIgnore, MatchInfo, go_clean
+from deploytools.lib.dockerignore import DockerIgnore, MatchInfo, go_clean
 
 FILE, DIRECTORY, LINK = "f", "d", "l"
 

@@ -1,4 +1,4 @@
-"""Terraform files for the DT rules: python-hcl2 for the values, the text for line numbers.
+"""Terraform files: python-hcl2 for the values, the text for line numbers.
 
 python-hcl2 gives no line numbers (its `with_meta` option is a no-op in 8.x) and its output
 differs between major versions (8.x keeps the quotes of strings and labels, 4.x strips them),
@@ -16,8 +16,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from deploytools.checks.base import CheckContext
 
 META_KEYS = frozenset({"__is_block__", "__comments__", "__start_line__", "__end_line__"})
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\n")
@@ -138,7 +136,8 @@ class Block:
 class TfFile:
     path: Path
     text: str
-    blocks: tuple[Block, ...]
+    blocks: tuple[Block, ...]  # resource, data and module blocks, normalised
+    raw: Mapping[str, Any]  # python-hcl2's own output, for blocks not modelled here
 
     @property
     def lines(self) -> list[str]:
@@ -193,35 +192,26 @@ def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
             yield replace(block, span=_header(text, block))
 
 
-_CACHE: dict[tuple[str, int, int], TfFile | None] = {}
+_POSITION = re.compile(r"line (\d+), col(?:umn)? (\d+)")
 
 
-def load(path: Path) -> TfFile | None:
-    """The file's blocks, or None when python-hcl2 cannot parse it (`terraform validate` will
-    say why; a check has nothing reliable to report)."""
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        return None
-    if key not in _CACHE:
-        _CACHE[key] = _parse(path)
-    return _CACHE[key]
+class HclSyntaxError(ValueError):
+    """python-hcl2 cannot parse the file (Terraform may still accept it)."""
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+        super().__init__(f"line {line}, column {column}")
 
 
-def _parse(path: Path) -> TfFile | None:
+def parse_file(path: Path, text: str) -> TfFile:
+    """The file's blocks; HclSyntaxError where python-hcl2 stops (its message quotes the file's
+    text, which may hold a secret, so only the position is kept)."""
     import hcl2
 
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
         parsed = hcl2.loads(text)
-    except Exception:  # python-hcl2 raises lark's exceptions, which vary by version
-        return None
-    return TfFile(path, text, tuple(_blocks(parsed, text)))
-
-
-def terraform_files(ctx: CheckContext) -> Iterator[TfFile]:
-    for path in ctx.files("*.tf"):
-        loaded = load(path)
-        if loaded is not None:
-            yield loaded
+    except Exception as exc:  # python-hcl2 raises lark's exceptions, which vary by version
+        where = _POSITION.search(str(exc))
+        line, column = (int(where[1]), int(where[2])) if where else (1, 1)
+        raise HclSyntaxError(line, column) from exc
+    return TfFile(path, text, tuple(_blocks(parsed, text)), parsed)

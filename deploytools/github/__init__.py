@@ -1,0 +1,1 @@
+"""The GitHub face of plan: the Markdown plan for the step summary and the one PR comment."""

@@ -1,0 +1,75 @@
+"""The ports the pipeline composes: one per step, each defined next to its step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from deploytools.checks.base import Finding
+from deploytools.config import LoadedConfig
+from deploytools.steps.amplify_port import AmplifyPort, AwsAmplify
+from deploytools.steps.images.port import EcrImages, ImagesPort
+from deploytools.steps.release import ReleasesPort, SsmReleases, deployed_commit, utc_now
+from deploytools.steps.secrets_port import SecretsPort, SsmSecrets
+from deploytools.steps.smoke_port import HttpSmoke, SmokePort
+from deploytools.steps.targets import AwsTargets, TargetsPort
+from deploytools.steps.terraform.port import TerraformCli, TerraformPort
+
+
+class ChecksPort(Protocol):
+    def run(self, config: LoadedConfig) -> list[Finding]: ...
+
+
+class ClockPort(Protocol):
+    """Time and the commit being deployed: what a release record is named after."""
+
+    def now(self) -> datetime: ...
+
+    def commit(self, root: Path) -> str | None: ...
+
+
+class RepositoryChecks:
+    """The DT rules over the app's repository."""
+
+    def run(self, config: LoadedConfig) -> list[Finding]:
+        from deploytools.checks import CheckContext, run_checks
+
+        return run_checks(CheckContext(root=config.root, config=config))
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utc_now()
+
+    def commit(self, root: Path) -> str | None:
+        return deployed_commit(root)
+
+
+@dataclass(frozen=True)
+class Ports:
+    checks: ChecksPort
+    secrets: SecretsPort
+    images: ImagesPort
+    terraform: TerraformPort
+    refreshers: TargetsPort
+    amplify: AmplifyPort
+    smoke: SmokePort
+    releases: ReleasesPort
+    clock: ClockPort
+
+
+def real_ports(root: Path | None = None) -> Ports:
+    """The step modules themselves, for the app whose deploytools.yml is in `root`."""
+    return Ports(
+        checks=RepositoryChecks(),
+        secrets=SsmSecrets(),
+        images=EcrImages(),
+        terraform=TerraformCli(),
+        refreshers=AwsTargets(root),
+        amplify=AwsAmplify(),
+        smoke=HttpSmoke(),
+        releases=SsmReleases(),
+        clock=SystemClock(),
+    )

@@ -1,0 +1,223 @@
+"""The sandbox's Lambda endpoint: moto for the control plane, real containers for Invoke.
+
+Every request is forwarded to moto unchanged except:
+
+- `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): the function version named
+  (qualifier in the path, the ARN or `Qualifier`; an alias resolves to its version through
+  moto's GetFunction) runs in an execution environment (see `environments`) and the answer is
+  Lambda's: 200 with the handler's payload, or with `X-Amz-Function-Error: Unhandled` and the
+  `errorType`/`errorMessage` document; `X-Amz-Executed-Version` names the version.
+  `InvocationType: Event` answers 202 and runs in the background; `DryRun` answers 204.
+- `CreateFunction` / `UpdateFunctionCode` with a `ZipFile` (or an S3 object in moto's S3): the
+  package is kept by CodeSha256 before moto sees it, so the Zip function can be mounted later.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import requests
+
+from deploytools.sandbox.lambda_runtime._docker import Engine
+from deploytools.sandbox.lambda_runtime.environments import Environments, StartFailed
+from deploytools.sandbox.lambda_runtime.functions import (
+    CodeStore,
+    FunctionUnrunnable,
+    spec_from,
+)
+
+API = "/2015-03-31/functions"
+HOP_HEADERS = {"connection", "content-length", "content-encoding", "transfer-encoding", "host"}
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def function_and_qualifier(raw: str, query: str) -> tuple[str, str | None]:
+    """(name, qualifier) of Invoke's FunctionName path part and its `Qualifier` parameter."""
+    name = unquote(raw)
+    qualifier: str | None = next(iter(parse_qs(query).get("Qualifier") or []), None)
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        name = parts[6] if len(parts) > 6 else name
+        if len(parts) > 7:
+            qualifier = parts[7]
+    elif ":" in name:
+        name, qualifier = name.split(":", 1)
+    return name, qualifier
+
+
+def _error(status: int, error_type: str, message: str) -> Answer:
+    body = json.dumps({"Type": "User", "message": message}).encode()
+    return status, {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}, body
+
+
+class Front:
+    def __init__(
+        self, moto_url: str, *, environments: Environments, code: CodeStore, registry: str | None
+    ) -> None:
+        self.moto_url = moto_url.rstrip("/")
+        self.environments = environments
+        self.code = code
+        self.registry = registry
+        self.session = requests.Session()
+
+    def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        answer = self.session.request(
+            method, self.moto_url + path, headers=headers, data=body, timeout=120
+        )
+        out = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
+        return answer.status_code, out, answer.content
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        split = urlsplit(path)
+        parts = split.path.rstrip("/").split("/")
+        # ['', '2015-03-31', 'functions', name, 'invocations']
+        if method == "POST" and len(parts) == 5 and parts[4] == "invocations":
+            return self.invoke(parts[3], split.query, headers, body)
+        if method == "POST" and split.path.rstrip("/") == API:
+            self._keep_code(json.loads(body or b"{}").get("Code") or {})
+        elif method == "PUT" and len(parts) == 5 and parts[4] == "code":
+            self._keep_code(json.loads(body or b"{}"))
+        return self.forward(method, path, headers, body)
+
+    def invoke(self, raw_name: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        name, qualifier = function_and_qualifier(raw_name, query)
+        lookup = f"{API}/{quote(name, safe='')}"
+        if qualifier:
+            lookup += f"?Qualifier={quote(qualifier, safe='')}"
+        status, out, answer = self.forward("GET", lookup, _plain(headers), b"")
+        if status != 200:
+            return status, out, answer
+        try:
+            spec = spec_from(json.loads(answer), registry=self.registry, code=self.code)
+        except FunctionUnrunnable as exc:
+            return _error(409, "ResourceConflictException", f"sandbox: {exc}")
+        kind = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+        base = {"x-amzn-RequestId": str(uuid.uuid4()), "X-Amz-Executed-Version": spec.version}
+        if kind == "DryRun":
+            return 204, base, b""
+        if kind == "Event":
+            threading.Thread(
+                target=self._quietly, args=(spec, body), name="lambda-event", daemon=True
+            ).start()
+            return 202, base, b""
+        try:
+            outcome = self.environments.invoke(spec, body)
+        except StartFailed as exc:
+            return _error(
+                409,
+                "ResourceConflictException",
+                f"The function {spec.name}:{spec.version} cannot start in the sandbox: {exc}",
+            )
+        result = {**base, "Content-Type": "application/json"}
+        if outcome.failed:
+            result["X-Amz-Function-Error"] = "Unhandled"
+        return 200, result, outcome.payload
+
+    def _quietly(self, spec: Any, body: bytes) -> None:
+        # An asynchronous invocation's failure goes nowhere without a destination.
+        with contextlib.suppress(StartFailed):
+            self.environments.invoke(spec, body)
+
+    def _keep_code(self, code: dict[str, Any]) -> None:
+        if code.get("ZipFile"):
+            self.code.add(base64.b64decode(code["ZipFile"]))
+        elif code.get("S3Bucket") and code.get("S3Key"):
+            where = f"{self.moto_url}/{quote(code['S3Bucket'])}/{quote(code['S3Key'])}"
+            got = self.session.get(where, timeout=120)
+            if got.status_code == 200:
+                self.code.add(got.content)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _plain(headers: dict[str, str]) -> dict[str, str]:
+    """The caller's headers for our own GET to moto (it reads account and region from them)."""
+    return {
+        k: v
+        for k, v in headers.items()
+        if k.lower() in ("authorization", "x-amz-date", "x-amz-security-token", "user-agent")
+    }
+
+
+def _handler(front: Front) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+            try:
+                status, out_headers, payload = front.handle(self.command, self.path, headers, body)
+            except Exception as exc:  # the client must get an answer, not a hung socket
+                status, out_headers, payload = _error(
+                    500, "ServiceException", f"sandbox Lambda emulator: {exc}"
+                )
+            self.send_response(status)
+            for key, value in out_headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the sandbox log is moto's."""
+
+    return Handler
+
+
+@dataclass
+class Running:
+    url: str
+    environments: Environments
+    stop: Callable[[], None]
+
+
+def serve(
+    moto_url: str,
+    *,
+    work_dir: Path,
+    registry: str | None,
+    sandbox_id: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    engine: Engine | None = None,
+) -> Running:
+    """Start the Lambda front in a thread (the sandbox's, and tests')."""
+    engine = engine or Engine()
+    environments = Environments(engine, sandbox_id=sandbox_id, moto_url=moto_url)
+    front = Front(
+        moto_url, environments=environments, code=CodeStore(work_dir / "code"), registry=registry
+    )
+    server = ThreadingHTTPServer((host, port), _handler(front))
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="lambda-emulator",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        environments.close()
+
+    return Running(f"http://{host}:{server.server_address[1]}", environments, stop)

