@@ -249,3 +249,22 @@ def test_json_patch_operations() -> None:
         patch.json_patch(document, [{"op": "replace", "path": "/a/c", "value": 1}])
     with pytest.raises(patch.PatchError):
         patch.json_patch(document, [{"op": "test", "path": "/a/b", "value": []}])
+
+
+def test_without_an_engine_the_rollout_is_simulated_and_says_so() -> None:
+    api = k8s.start(rollout_seconds=0.2, workloads="no Docker engine in this test")
+    try:
+        token = connection.get_token(AwsContext(region="us-east-1"), "c1")
+        kube = Client(f"{api.url}/k8s/c1", token)
+        kube.apply(f"{DEPLOYMENTS}/api", DEPLOYMENT)
+        document = settled(kube)
+        pods = kube.call("GET", "/api/v1/namespaces/default/pods").json()["items"]
+    finally:
+        api.stop()
+    (progressing,) = [c for c in document["status"]["conditions"] if c["type"] == "Progressing"]
+    assert progressing["reason"] == "NewReplicaSetAvailable"
+    assert progressing["message"].endswith(
+        "has successfully progressed. simulated: its pods were not run "
+        "(no Docker engine in this test)"
+    )
+    assert pods == []
