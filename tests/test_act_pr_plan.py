@@ -17,7 +17,13 @@ from tests import support
 from tests.act_runner import make_app_repository, run_act
 from tests.fake_github_api import fake_github
 
-pytestmark = [pytest.mark.terraform, pytest.mark.registry, pytest.mark.slow]
+# Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.registry,
+    pytest.mark.slow,
+    pytest.mark.timeout(3000),
+]
 
 
 def test_two_pull_request_runs_keep_one_plan_comment(tmp_path: Path) -> None:

@@ -23,7 +23,13 @@ import pytest
 from tests import support
 from tests.act_runner import ActRun, commit, git, make_app_repository, run_act
 
-pytestmark = [pytest.mark.terraform, pytest.mark.registry, pytest.mark.slow]
+# Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.registry,
+    pytest.mark.slow,
+    pytest.mark.timeout(3000),
+]
 
 
 @dataclass
