@@ -36,6 +36,7 @@ ImageError; BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
 """
 
 from deploytools.lib.dockerignore import BadIgnorePattern
+from deploytools.lib.retry import Backoff
 from deploytools.steps.images.builder import Builder, BuildRequest
 from deploytools.steps.images.errors import (
     BuildFailed,
@@ -46,7 +47,6 @@ from deploytools.steps.images.errors import (
     RepositoryMissing,
     UnknownImage,
 )
-from deploytools.steps.images.retry import Backoff
 from deploytools.steps.images.step import (
     BuildImages,
     ImagePlan,
