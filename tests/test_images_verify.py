@@ -6,16 +6,11 @@ import json
 
 import pytest
 
+from deploytools.lib.ecr_image import DOCKER_LIST, DOCKER_V2, OCI_INDEX, OCI_MANIFEST
 from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.errors import ImageRejected
 from deploytools.steps.images.retry import is_transient
-from deploytools.steps.images.verify import (
-    DOCKER_LIST,
-    DOCKER_V2,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    verify_manifest,
-)
+from deploytools.steps.images.verify import verify_manifest
 
 CONFIG_DIGEST = "sha256:" + "c" * 64
 

@@ -390,7 +390,7 @@ def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
         refresher(aws, make_target()).refresh(RefreshInputs(image=missing), StepRecord("predict"))
 
     assert str(caught.value) == (
-        f"{missing} is not in ECR (ImageNotFoundException); lambda {FUNCTION} was not changed: "
+        f"{missing} is not in ECR (ImageNotFound); lambda {FUNCTION} was not changed: "
         "push it first: deploytools build --push"
     )
     assert calls == []

@@ -21,7 +21,7 @@ Public API (what the pipeline and the `build`/`matrix` commands call)::
         request.registry_override: "host:port" of a plain-HTTP registry that stands in for
         ECR's data plane (the sandbox's `registry`). Images go there; ECR's control plane
         (moto in the sandbox) still holds repositories and gets each manifest through
-        put_image with its real digest, so describe_images by digest works.
+        put_image with its real digest, so a lookup by digest works.
 
     ImagesPort / EcrImages (steps.images.port): the pipeline's view of this step.
 

@@ -25,6 +25,7 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import describe, error_code
+from deploytools.lib.ecr_image import ImageAbsent, ImageLookupFailed, stored_image
 from deploytools.lib.http_probe import Probe, ProbeRun, http_probe, until_healthy
 from deploytools.lib.image_reference import parse_image
 from deploytools.lib.retry import Backoff, retry
@@ -228,19 +229,17 @@ class Refresher:
     # --- steps ------------------------------------------------------------------------------
 
     def require_in_ecr(self, image: str) -> None:
-        ref = parse_image(image)
-        request: dict[str, Any] = {"repositoryName": ref.repository, "imageIds": [ref.image_id]}
-        if ref.registry_id:
-            request["registryId"] = ref.registry_id
         try:
-            self.aws.client("ecr").describe_images(**request)
+            stored_image(self.aws.client("ecr"), parse_image(image))
+        except ImageAbsent as exc:
+            raise ImageNotInEcr(
+                f"{image} is not in ECR ({exc.code}); lambda {self.function} was not "
+                f"changed: {PUSH_FIX}"
+            ) from exc
+        except ImageLookupFailed as exc:
+            raise TargetFailed(f"lambda {self.function}: {exc}") from exc
         except ClientError as exc:
-            if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
-                raise ImageNotInEcr(
-                    f"{image} is not in ECR ({error_code(exc)}); lambda {self.function} was not "
-                    f"changed: {PUSH_FIX}"
-                ) from exc
-            raise self._failed("ecr describe_images", exc) from exc
+            raise self._failed("ecr batch_get_image", exc) from exc
 
     def _update_zip(self, zip_path: Path, code_sha256: str, bucket: str | None) -> None:
         size = zip_path.stat().st_size
