@@ -19,6 +19,7 @@ import requests
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig, load_config
 from deploytools.errors import DeployError
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, StepRecord, mask
 from deploytools.sandbox.amplify_build import ContainerBuilder
 from deploytools.sandbox.emulators import amplify as emulator_module
@@ -40,7 +41,9 @@ from deploytools.steps.amplify import (
 from deploytools.steps.secrets import read_parameter
 
 ROOT_SPEC = Path(__file__).resolve().parents[1] / "amplify.yml"
-FAST = Polling(first=0.02, factor=1.5, most=0.1, timeout=20, progress_every=0.5)
+FAST = Polling(
+    backoff=Backoff(first=0.02, factor=1.5, cap=0.1, attempts=None), timeout=20, progress_every=0.5
+)
 APP = "shop-dev-web"
 TOKEN = "github-token-sentinel-7c1d"
 CONFIG = """\
@@ -331,7 +334,11 @@ def test_a_build_spec_that_is_not_yaml_names_its_line(
 
 
 def test_a_job_that_takes_too_long_times_out(repo: Path, aws: AwsContext) -> None:
-    slow = Polling(first=0.02, most=0.05, timeout=0.15, progress_every=10)
+    slow = Polling(
+        backoff=Backoff(first=0.02, factor=1.5, cap=0.05, attempts=None),
+        timeout=0.15,
+        progress_every=10,
+    )
     error, _, output = failing_deploy(aws, env_for(repo), repo, polling=slow)
     assert isinstance(error, AmplifyTimeout)
     assert "is still" in str(error) and "after 0s; it keeps running in Amplify" in str(error)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from deploytools.lib.build_context import load_context
+from deploytools.lib.retry import Backoff
 from deploytools.steps.images import builder as builders
 from deploytools.steps.images.builder import BuildRequest, buildx_args, choose_builder
 from deploytools.steps.images.errors import BuildFailed
 from deploytools.steps.images.registry import Endpoint
-from deploytools.steps.images.retry import Backoff
 
 FAKE_DOCKER = r"""#!/usr/bin/env python3
 import json, os, sys

@@ -15,6 +15,8 @@ import pytest
 import requests
 
 from deploytools.aws import AwsContext
+from deploytools.lib.ecr_image import DOCKER_V2, OCI_INDEX, OCI_MANIFEST
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
 from deploytools.steps.images import (
     BuildFailed,
@@ -28,12 +30,10 @@ from deploytools.steps.images import (
 )
 from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.registry import Endpoint
-from deploytools.steps.images.retry import Backoff
-from deploytools.steps.images.verify import DOCKER_V2, OCI_INDEX, OCI_MANIFEST
 from deploytools.steps.release import deployed_commit
 from tests.fixtures.images.apps import env_config, make_app, moto_aws
 
-FAST = Backoff(attempts=3, initial=0.01)
+FAST = Backoff(attempts=3, first=0.01)
 
 
 class CountingBuilder:

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from deploytools.aws import AwsContext
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
 from deploytools.steps.images import BuildImages, ImageResult, PushFailed, build_images
 from deploytools.steps.images.builder import SdkBuilder
-from deploytools.steps.images.retry import Backoff
 from tests.fixtures.images.apps import env_config, make_app, moto_aws
 
 Failure = Callable[[str, str, int], str | None]  # (method, path, nth request) -> what to do
@@ -155,7 +155,7 @@ def flaky(registry: str) -> Iterator[Callable[[Failure], FlakyProxy]]:
 def push_fn(
     aws: AwsContext, app: Path, proxy: FlakyProxy, docker_engine: Any, out: io.StringIO
 ) -> ImageResult:
-    backoff = Backoff(attempts=4, initial=0.05, factor=2)
+    backoff = Backoff(attempts=4, first=0.05, factor=2)
     request = BuildImages(root=app, names=["fn"], registry_override=proxy.address, backoff=backoff)
     (result,) = build_images(
         aws,

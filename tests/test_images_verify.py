@@ -6,15 +6,11 @@ import json
 
 import pytest
 
+from deploytools.lib.ecr_image import DOCKER_LIST, DOCKER_V2, OCI_INDEX, OCI_MANIFEST
+from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.errors import ImageRejected
-from deploytools.steps.images.retry import Backoff, is_transient, retry
-from deploytools.steps.images.verify import (
-    DOCKER_LIST,
-    DOCKER_V2,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    verify_manifest,
-)
+from deploytools.steps.images.retry import is_transient
+from deploytools.steps.images.verify import verify_manifest
 
 CONFIG_DIGEST = "sha256:" + "c" * 64
 
@@ -162,7 +158,7 @@ def test_retry_backs_off_exponentially_then_gives_up() -> None:
         calls.append(1)
         raise RuntimeError("503")
 
-    backoff = Backoff(attempts=4, initial=0.5, factor=2, maximum=1.5, sleep=waits.append)
+    backoff = Backoff(attempts=4, first=0.5, factor=2, cap=1.5, sleep=waits.append)
     with pytest.raises(RuntimeError):
         retry(flaky, backoff=backoff, transient=lambda exc: True)
     assert len(calls) == 4 and waits == [0.5, 1.0, 1.5]

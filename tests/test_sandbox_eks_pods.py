@@ -12,6 +12,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import EksTarget
 from deploytools.output import Reporter, StepRecord
 from deploytools.sandbox import containers, k8s
-from deploytools.steps.targets import refresher_for, warmup
+from deploytools.steps.targets import refresher_for
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack
 from deploytools.steps.targets.eks import connection
 from tests.support import workload_images
@@ -232,10 +234,10 @@ def test_a_failing_readiness_probe_blocks_the_rollout_and_the_refresher_rolls_ba
         {"type": "eks", "cluster": CLUSTER, "deployment": "api", "image": "api",
          "manifests": "k8s", "timeout": 60}
     )  # fmt: skip
-    timing = warmup.Timing(base=0.05, cap=0.2, poll=0.2)
+    polling = replace(STATUS_POLLING, first=0.2)
     reporter = Reporter(out=io.StringIO(), err=io.StringIO())
     refresher = refresher_for(
-        "api", target, aws=aws, reporter=reporter, root=tmp_path, timing=timing
+        "api", target, aws=aws, reporter=reporter, root=tmp_path, polling=polling
     )
     image = images["httpd"].ecr_uri
     first = refresher.refresh(RefreshInputs(image=image), StepRecord("api"))

@@ -12,10 +12,10 @@ from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig, load_config
+from deploytools.lib.retry import Backoff
 from deploytools.output import mask
 from deploytools.steps import secrets
 from deploytools.steps.secrets import (
-    Backoff,
     DuplicateSecretName,
     InvalidSecretName,
     MissingSecrets,

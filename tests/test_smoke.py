@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from deploytools.config.model import Smoke
-from deploytools.steps.smoke import Backoff, SmokeFailed, check_one, run_smoke
+from deploytools.lib.retry import Backoff, Jitter
+from deploytools.steps.smoke import BACKOFF, SmokeFailed, check_one, run_smoke
 
-FAST = Backoff(first=0.05, cap=0.2)
+FAST = Backoff(first=0.05, cap=0.2, attempts=None, jitter=Jitter.EQUAL)
 
 
 @dataclass
@@ -89,10 +90,10 @@ def test_no_response_says_so() -> None:
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    backoff = Backoff(first=1.0, cap=8.0, jitter=lambda: 1.0)
-    assert [backoff.delay(n) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
-    low = Backoff(first=1.0, cap=8.0, jitter=lambda: 0.0)
-    assert [low.delay(n) for n in range(3)] == [0.5, 1.0, 2.0]
+    backoff = replace(BACKOFF, first=1.0, random=lambda: 1.0)
+    assert [backoff.delay(n) for n in range(1, 6)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+    low = replace(BACKOFF, first=1.0, random=lambda: 0.0)
+    assert [low.delay(n) for n in range(1, 4)] == [0.5, 1.0, 2.0]
 
 
 def test_every_check_runs_and_every_failure_is_reported(server: tuple[str, Flaky]) -> None:

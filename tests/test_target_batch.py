@@ -19,9 +19,9 @@ from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import BatchTarget
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets import refresher_for
-from deploytools.steps.targets._wait import Polling
 from deploytools.steps.targets.base import RefreshInputs, RolledBack
 from deploytools.steps.targets.batch import (
     JobDefinitionNotFound,
@@ -30,7 +30,7 @@ from deploytools.steps.targets.batch import (
     job_reason,
 )
 
-FAST = Polling(first=0.01, factor=1.5, cap=0.05)
+FAST = Backoff(first=0.01, factor=1.5, cap=0.05, attempts=None)
 ACCOUNT = "123456789012"
 SECRET_ARN = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/automl/dev/DB_URL"
 NEW_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/trainer@sha256:{'d' * 64}"

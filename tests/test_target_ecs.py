@@ -11,23 +11,25 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import EcsTarget
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.sandbox.emulators.ecs import Running, serve
 from deploytools.steps.targets import refresher_for
 from deploytools.steps.targets._container import SecretNotArn
-from deploytools.steps.targets._wait import Polling
+from deploytools.steps.targets._wait import DEFAULT_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.ecs import Refresher, ServiceNotFound
 from deploytools.steps.targets.ecs_taskdef import ContainerNotFound
 from tests.support.fake_engine import FakeEngine
 
-FAST = Polling(first=0.01, factor=1.5, cap=0.05)
+FAST = Backoff(first=0.01, factor=1.5, cap=0.05, attempts=None)
 ACCOUNT = "123456789012"
 SECRET_ARN = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/shop/dev/API_KEY"
 NEW_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop-api@sha256:{'b' * 64}"
@@ -299,7 +301,7 @@ def test_a_timeout_fails_and_a_rollback_that_also_times_out_is_not_reported_as_r
             cluster="shop", serviceName="shop-dev-api", taskDefinition=arn, desiredCount=1
         )
         clock = FakeClock()
-        polling = Polling(sleep=clock.sleep, clock=clock.monotonic)
+        polling = replace(DEFAULT_POLLING, sleep=clock.sleep, clock=clock.monotonic)
         refresh = Refresher(
             "api", target(timeout=30), aws=aws, reporter=Reporter(out=out), polling=polling
         )

@@ -17,8 +17,8 @@ from botocore.stub import ANY, Stubber
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import EcsTarget
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, StepRecord
-from deploytools.steps.targets._wait import Polling
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.ecs import Refresher
 from deploytools.steps.targets.ecs_watch import (
@@ -260,7 +260,7 @@ def test_real_ecs_rollback_sequence_is_reported_as_rolled_back(aws: AwsContext) 
             ecs_target(),
             aws=aws,
             reporter=Reporter(out=io.StringIO()),
-            polling=Polling(first=0.001, cap=0.002),
+            polling=Backoff(first=0.001, factor=1.5, cap=0.002, attempts=None),
         )
 
         with pytest.raises(RolledBack) as raised:

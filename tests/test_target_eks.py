@@ -13,6 +13,7 @@ import base64
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,8 @@ from deploytools.output import Reporter, StepRecord
 from deploytools.sandbox import k8s
 from deploytools.sandbox.emulators import EmulatorContext
 from deploytools.sandbox.emulators import eks as eks_emulator
-from deploytools.steps.targets import eks, refresher_for, warmup
+from deploytools.steps.targets import eks, refresher_for
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.eks import connection, k8s_client, rollout
 from tests.support.fake_engine import FakeEngine
@@ -39,7 +41,7 @@ V1 = f"{REGISTRY}/api@sha256:{'1' * 64}"
 V2 = f"{REGISTRY}/api@sha256:{'2' * 64}"
 BROKEN = f"{REGISTRY}/api@sha256:{'3' * 64}"  # never pushed
 CRASHES = f"{REGISTRY}/api@sha256:{'4' * 64}"  # its process exits
-FAST = warmup.Timing(base=0.01, cap=0.05, poll=0.02)
+FAST = replace(STATUS_POLLING, first=0.02)
 DEPLOYMENTS = ("apps", "deployments")
 
 
@@ -96,7 +98,7 @@ def refresher(
 ) -> eks.Refresher:
     reporter = Reporter(out=out or io.StringIO(), err=io.StringIO())
     made = refresher_for(
-        "web", target or make_target(), aws=aws, reporter=reporter, root=FIXTURES, timing=FAST
+        "web", target or make_target(), aws=aws, reporter=reporter, root=FIXTURES, polling=FAST
     )
     assert isinstance(made, eks.Refresher)
     return made
@@ -232,14 +234,14 @@ def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
     refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
     double.cluster(CLUSTER).rollout_seconds = 3600  # the simulated rollout never gets there
     clock = iter(float(t) for t in range(0, 100_000, 7))
-    slow = warmup.Timing(sleep=lambda _: None, monotonic=lambda: next(clock), poll=0)
+    slow = replace(STATUS_POLLING, first=0, sleep=lambda _: None, clock=lambda: next(clock))
     made = eks.Refresher(
         "web",
         make_target(timeout=20),
         aws=aws,
         reporter=Reporter(out=io.StringIO(), err=io.StringIO()),
         root=FIXTURES,
-        timing=slow,
+        polling=slow,
     )
     with pytest.raises(TargetFailed) as caught:
         made.refresh(RefreshInputs(image=V2), StepRecord("web"))
@@ -380,7 +382,12 @@ def test_the_sandbox_emulator_serves_eks(moto_endpoint: str) -> None:
         assert endpoint.endswith("/k8s/sandbox")
         target = make_target(cluster="sandbox")
         made = eks.Refresher(
-            "web", target, aws=aws, reporter=Reporter(out=io.StringIO()), root=FIXTURES, timing=FAST
+            "web",
+            target,
+            aws=aws,
+            reporter=Reporter(out=io.StringIO()),
+            root=FIXTURES,
+            polling=FAST,
         )
         assert made.current() is None
     finally:

@@ -14,7 +14,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from deploytools.config.model import LambdaTarget
 from deploytools.lib.image_reference import parse_image
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import lambda_, refresher_for, warmup
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.lambda_zip import build_zip
 
@@ -33,7 +34,8 @@ ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
 REPOSITORY = "predictor"
 FUNCTION = "prediction-api-dev-predict"
-FAST = warmup.Timing(base=0.01, cap=0.05, poll=0.01)
+FAST = replace(warmup.BACKOFF, first=0.01, cap=0.05)
+FAST_POLLING = replace(STATUS_POLLING, first=0.01)
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -182,7 +184,9 @@ def make_target(**overrides: Any) -> LambdaTarget:
 
 def refresher(aws: AwsContext, target: LambdaTarget) -> lambda_.Refresher:
     reporter = Reporter(out=io.StringIO(), err=io.StringIO())
-    made = refresher_for("predict", target, aws=aws, reporter=reporter, timing=FAST)
+    made = refresher_for(
+        "predict", target, aws=aws, reporter=reporter, backoff=FAST, polling=FAST_POLLING
+    )
     assert isinstance(made, lambda_.Refresher)
     return made
 
@@ -386,7 +390,7 @@ def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
         refresher(aws, make_target()).refresh(RefreshInputs(image=missing), StepRecord("predict"))
 
     assert str(caught.value) == (
-        f"{missing} is not in ECR (ImageNotFoundException); lambda {FUNCTION} was not changed: "
+        f"{missing} is not in ECR (ImageNotFound); lambda {FUNCTION} was not changed: "
         "push it first: deploytools build --push"
     )
     assert calls == []
@@ -424,7 +428,9 @@ def test_conflicts_past_the_timeout_fail_with_the_reason(
     aws: AwsContext, image_function: str
 ) -> None:
     clock = iter(range(0, 10_000, 5))
-    timing = warmup.Timing(sleep=lambda _: None, monotonic=lambda: float(next(clock)), base=0.01)
+    busy = replace(
+        warmup.BACKOFF, first=0.01, sleep=lambda _: None, clock=lambda: float(next(clock))
+    )
     aws.client("lambda").meta.events.register(
         "before-call.lambda.UpdateFunctionCode", conflict_answers(10_000)
     )
@@ -433,7 +439,7 @@ def test_conflicts_past_the_timeout_fail_with_the_reason(
         make_target(timeout=30),
         aws=aws,
         reporter=Reporter(out=io.StringIO(), err=io.StringIO()),
-        timing=timing,
+        backoff=busy,
     )
     with pytest.raises(TargetFailed, match="update_function_code: ResourceConflictException"):
         made.refresh(RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict"))

@@ -1,4 +1,5 @@
-"""The warm-up loop: exponential backoff with jitter inside a budget, 29 s per attempt."""
+"""The probe loop (lib.http_probe) as the Lambda warm-up runs it: backoff with jitter inside a
+budget, 29 s per attempt; the URL and invoke probes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -14,6 +16,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from deploytools.lib.http_probe import Probe, http_probe, until_healthy
+from deploytools.lib.retry import Backoff
 from deploytools.steps.targets import warmup
 
 
@@ -30,22 +34,22 @@ class FakeClock:
         self.now += seconds
 
 
-def timing(clock: FakeClock, jitter: float = 1.0) -> warmup.Timing:
-    return warmup.Timing(sleep=clock.sleep, monotonic=clock.monotonic, random=lambda: jitter)
+def backoff(clock: FakeClock, jitter: float = 1.0) -> Backoff:
+    return replace(warmup.BACKOFF, sleep=clock.sleep, clock=clock.monotonic, random=lambda: jitter)
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
-    full = warmup.Timing(random=lambda: 1.0, base=1, cap=20)
-    half = warmup.Timing(random=lambda: 0.0, base=1, cap=20)
-    assert [full.backoff(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 20, 20]
-    assert [half.backoff(n) for n in range(1, 4)] == [0.5, 1, 2]
+    full = replace(warmup.BACKOFF, random=lambda: 1.0)
+    half = replace(warmup.BACKOFF, random=lambda: 0.0)
+    assert [full.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 20, 20]
+    assert [half.delay(n) for n in range(1, 4)] == [0.5, 1, 2]
 
 
 def test_until_healthy_stops_at_the_first_success() -> None:
     clock = FakeClock()
     outcomes = iter([False, False, True])
-    result = warmup.until_healthy(
-        lambda _: warmup.Probe(next(outcomes), "x"), budget=60, timing=timing(clock)
+    result = until_healthy(
+        lambda _: Probe(next(outcomes), "x"), budget=warmup.budget(60), backoff=backoff(clock)
     )
     assert (result.healthy, result.attempts) == (True, 3)
     assert clock.sleeps == [1, 2]
@@ -55,15 +59,15 @@ def test_until_healthy_gives_up_when_the_next_wait_would_pass_the_budget() -> No
     clock = FakeClock()
     timeouts: list[float] = []
 
-    def probe(timeout: float) -> warmup.Probe:
+    def probe(timeout: float) -> Probe:
         timeouts.append(timeout)
         clock.now += timeout  # every attempt times out, like API Gateway's 504 after 29 s
-        return warmup.Probe(False, "504")
+        return Probe(False, "504")
 
-    result = warmup.until_healthy(probe, budget=100, timing=timing(clock))
+    result = until_healthy(probe, budget=warmup.budget(100), backoff=backoff(clock))
 
     assert not result.healthy
-    assert result.last == "504"
+    assert result.last.description == "504"
     assert timeouts[0] == warmup.API_GATEWAY_LIMIT  # never longer than API Gateway waits
     assert all(t <= warmup.API_GATEWAY_LIMIT for t in timeouts)
     assert clock.now <= 100 + warmup.API_GATEWAY_LIMIT
@@ -100,15 +104,15 @@ def slow_then_fast() -> Iterator[str]:
 
 
 def test_http_probe_times_out_then_succeeds(slow_then_fast: str) -> None:
-    probe = warmup.http_probe(slow_then_fast)
+    probe = http_probe(slow_then_fast)
     first = probe(0.3)
     assert not first.healthy
     assert first.description == f"GET {slow_then_fast}: no answer within 0 s"
-    assert probe(5) == warmup.Probe(True, f"GET {slow_then_fast} → 200: ok")
+    assert probe(5) == Probe(True, f"GET {slow_then_fast} → 200: ok")
 
 
 def test_http_probe_wants_the_expected_status(slow_then_fast: str) -> None:
-    probe = warmup.http_probe(slow_then_fast, expect_status=204)
+    probe = http_probe(slow_then_fast, expect_status=204)
     probe(5)
     assert not probe(5).healthy
 
@@ -137,7 +141,7 @@ def test_invoke_probe_reads_function_errors() -> None:
         failed = probe(29)
         assert not failed.healthy
         assert failed.description == 'invoke f:live → Unhandled error: {"errorType": "ImportError"}'
-        assert probe(29) == warmup.Probe(True, "invoke f:live → 200: {}")
+        assert probe(29) == Probe(True, "invoke f:live → 200: {}")
         throttled = probe(29)
         assert not throttled.healthy
         assert "TooManyRequestsException" in throttled.description

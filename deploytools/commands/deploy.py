@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deploytools.commands import App, add_env, add_only
 from deploytools.errors import ExitCode
@@ -11,6 +12,7 @@ from deploytools.output import github
 
 if TYPE_CHECKING:  # the pipeline loads the AWS SDK: only the commands that run it import it
     from deploytools.pipeline import Ports, Run, RunPolicy
+    from deploytools.steps.release import Release
 
 NAME = "deploy"
 HELP = "deploy an environment: images, Terraform, targets, Amplify, smoke, release record"
@@ -85,13 +87,31 @@ def run(app: App) -> int:
         result = deploy(pipeline_run)
     finally:
         reporter.summary(f"deploytools deploy {app.args.env}")
+    return finish(
+        app,
+        result,
+        lambda release: f"deployed {result.env}" + (f": release {release}" if release else ""),
+    )
+
+
+class Released(Protocol):
+    """What a deploy or a rollback hands back: the release it recorded, and its document."""
+
+    @property
+    def release(self) -> Release | None: ...
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def finish(app: App, result: Released, line: Callable[[str | None], str]) -> int:
+    """The release id as a step output, then the JSON document or the line for it."""
     release = result.release.id if result.release else None
     if release:
         github.set_output("release", release)
     if app.args.json:
+        reporter = app.reporter
         reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
     else:
-        reporter.line(f"deployed {result.env}" + (f": release {release}" if release else ""))
+        app.reporter.line(line(release))
     return ExitCode.OK
 
 

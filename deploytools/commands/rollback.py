@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from deploytools.commands import App, add_env, add_only
-from deploytools.commands.deploy import make_run
-from deploytools.errors import ExitCode
-from deploytools.output import github
+from deploytools.commands.deploy import finish, make_run
 
 NAME = "rollback"
 HELP = "restore the previous release (or --to RELEASE) on every target"
@@ -30,11 +28,8 @@ def run(app: App) -> int:
         result = rollback(make_run(app), to=app.args.to)
     finally:
         reporter.summary(f"deploytools rollback {app.args.env}")
-    release = result.release.id if result.release else None
-    if release:
-        github.set_output("release", release)
-    if app.args.json:
-        reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
-    else:
-        reporter.line(f"rolled back {result.env} to {result.to.id}: release {release}")
-    return ExitCode.OK
+    return finish(
+        app,
+        result,
+        lambda release: f"rolled back {result.env} to {result.to.id}: release {release}",
+    )

@@ -29,11 +29,9 @@ environment when `secrets_in_environment` is on); SecretSet.arns(names) gives na
 
 from __future__ import annotations
 
-import random
 import re
 import secrets as token_source
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,6 +42,7 @@ from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import error_code
+from deploytools.lib.retry import Backoff, Jitter, retry
 from deploytools.output import register_secret
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,22 +88,8 @@ class SecretsUnavailable(DeployError):
     """SSM kept failing (throttled past every retry, or another error)."""
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Retries on throttling on top of botocore's own (which already backs off a few times)."""
-
-    attempts: int = 5
-    first: float = 1.0
-    most: float = 20.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def delays(self) -> Iterator[float]:
-        for attempt in range(self.attempts - 1):
-            # Full jitter: concurrent deploys throttled together do not retry together.
-            yield random.uniform(0, min(self.most, self.first * 2**attempt))  # noqa: S311
-
-
-BACKOFF = Backoff()
+# On top of botocore's own retries; full jitter, so deploys throttled together spread out.
+BACKOFF = Backoff(first=1.0, cap=20.0, attempts=5, jitter=Jitter.FULL)
 
 
 @dataclass(frozen=True)
@@ -187,21 +172,19 @@ def target_secret_names(env: EnvConfig, target_name: str) -> list[str]:
 
 def call(function: Callable[..., Any], *, backoff: Backoff = BACKOFF, **kwargs: Any) -> Any:
     """One SSM call, retried with jittered backoff while it is throttled."""
-    delays = backoff.delays()
-    while True:
-        try:
-            return function(**kwargs)
-        except ClientError as exc:
-            code = error_code(exc)
-            if code not in THROTTLING:
-                raise
-            delay = next(delays, None)
-            if delay is None:
-                raise SecretsUnavailable(
-                    f"SSM Parameter Store is still throttling after {backoff.attempts} tries "
-                    f"(each with botocore's own retries): {exc}"
-                ) from exc
-            backoff.sleep(delay)
+    try:
+        return retry(lambda: function(**kwargs), backoff=backoff, transient=_throttled)
+    except ClientError as exc:
+        if not _throttled(exc):
+            raise
+        raise SecretsUnavailable(
+            f"SSM Parameter Store is still throttling after {backoff.attempts} tries "
+            f"(each with botocore's own retries): {exc}"
+        ) from exc
+
+
+def _throttled(exc: Exception) -> bool:
+    return isinstance(exc, ClientError) and error_code(exc) in THROTTLING
 
 
 def read_path(

@@ -1,26 +1,23 @@
 """Smoke checks after a deploy: each URL answers with the expected status within its timeout.
 
-Retries use exponential backoff with full jitter, bounded by the check's own `timeout`, so a
+Retries use exponential backoff with jitter, bounded by the check's own `timeout`, so a
 service still warming up (a cold model load, a load balancer registering targets) gets time
 without a fixed sleep.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
 
 from deploytools.errors import DeployError
+from deploytools.lib.http_probe import Budget, Probe, http_probe, until_healthy
+from deploytools.lib.retry import Backoff, Jitter
 
-FIRST_DELAY = 0.5
-MAX_DELAY = 8.0
 REQUEST_TIMEOUT = 10.0
-SNIPPET = 200
 
 
 class SmokeCheck(Protocol):
@@ -81,76 +78,39 @@ class SmokeFailed(DeployError):
         super().__init__("\n".join(lines))
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with full jitter; injectable clock and sleep for tests."""
-
-    first: float = FIRST_DELAY
-    cap: float = MAX_DELAY
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    jitter: Callable[[], float] = random.random
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.cap, self.first * 2**attempt) * (0.5 + self.jitter() / 2))
+# Bounded by the check's own timeout; each wait between half its delay and all of it.
+BACKOFF = Backoff(first=0.5, cap=8.0, attempts=None, jitter=Jitter.EQUAL)
 
 
 def check_one(
     check: SmokeCheck,
     *,
     session: requests.Session | None = None,
-    backoff: Backoff | None = None,
+    backoff: Backoff = BACKOFF,
 ) -> SmokeResult:
     """Call the URL until it answers `expect_status` or the check's timeout runs out."""
-    backoff = backoff or Backoff()
-    http = session or requests.Session()
-    start = backoff.clock()
-    deadline = start + check.timeout
-    attempts, status, reason = 0, None, "no attempt made"
-    while True:
-        attempts += 1
-        remaining = max(deadline - backoff.clock(), 0.1)
-        try:
-            response = http.request(
-                check.method,
-                check.url,
-                timeout=min(REQUEST_TIMEOUT, remaining),
-                allow_redirects=False,
-            )
-            status = response.status_code
-            if status == check.expect_status:
-                return SmokeResult(
-                    check.url,
-                    check.method,
-                    check.expect_status,
-                    status,
-                    attempts,
-                    backoff.clock() - start,
-                    ok=True,
-                )
-            reason = f"got {status}: {_snippet(response.text)}"
-        except requests.RequestException as exc:
-            status, reason = None, f"no response: {_first_line(exc)}"
-        pause = backoff.delay(attempts - 1)
-        if backoff.clock() + pause >= deadline:
-            return SmokeResult(
-                check.url,
-                check.method,
-                check.expect_status,
-                status,
-                attempts,
-                backoff.clock() - start,
-                ok=False,
-                reason=reason,
-            )
-        backoff.sleep(pause)
+    probe = http_probe(
+        check.url, method=check.method, expect_status=check.expect_status, session=session
+    )
+    budget = Budget(seconds=check.timeout, longest=REQUEST_TIMEOUT, shortest=0.1)
+    run = until_healthy(probe, budget=budget, backoff=backoff)
+    return SmokeResult(
+        check.url,
+        check.method,
+        check.expect_status,
+        run.last.status,
+        run.attempts,
+        run.seconds,
+        ok=run.healthy,
+        reason="" if run.healthy else _reason(run.last),
+    )
 
 
 def run_smoke(
     checks: Sequence[SmokeCheck],
     *,
     session: requests.Session | None = None,
-    backoff: Backoff | None = None,
+    backoff: Backoff = BACKOFF,
 ) -> list[SmokeResult]:
     """Run every check (all of them, so the user sees every failure); raise if any failed."""
     results = [check_one(c, session=session, backoff=backoff) for c in checks]
@@ -159,10 +119,7 @@ def run_smoke(
     return results
 
 
-def _snippet(body: str) -> str:
-    text = " ".join(body.split())
-    return (text[:SNIPPET] + "…") if len(text) > SNIPPET else (text or "(empty body)")
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:SNIPPET]
+def _reason(last: Probe) -> str:
+    if last.status is None:
+        return f"no response: {last.detail}"
+    return f"got {last.status}: {last.detail or '(empty body)'}"

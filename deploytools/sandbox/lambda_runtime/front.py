@@ -21,13 +21,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
 
+from deploytools.sandbox import loopback_http
 from deploytools.sandbox.lambda_runtime._docker import Engine
 from deploytools.sandbox.lambda_runtime.environments import Environments, StartFailed
 from deploytools.sandbox.lambda_runtime.functions import (
@@ -37,7 +37,6 @@ from deploytools.sandbox.lambda_runtime.functions import (
 )
 
 API = "/2015-03-31/functions"
-HOP_HEADERS = {"connection", "content-length", "content-encoding", "transfer-encoding", "host"}
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -72,11 +71,10 @@ class Front:
         self.session = requests.Session()
 
     def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
-        answer = self.session.request(
-            method, self.moto_url + path, headers=headers, data=body, timeout=120
+        answer = loopback_http.forward(
+            self.session, self.moto_url, loopback_http.Request(method, path, headers, body)
         )
-        out = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
-        return answer.status_code, out, answer.content
+        return answer.status, answer.headers, answer.body
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         split = urlsplit(path)
@@ -152,34 +150,18 @@ def _plain(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _handler(front: Front) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+def _answer(front: Front) -> loopback_http.Handle:
+    def handle(request: loopback_http.Request) -> loopback_http.Answer:
+        return loopback_http.Answer(
+            *front.handle(request.method, request.path, request.headers, request.body)
+        )
 
-        def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-            try:
-                status, out_headers, payload = front.handle(self.command, self.path, headers, body)
-            except Exception as exc:  # the client must get an answer, not a hung socket
-                status, out_headers, payload = _error(
-                    500, "ServiceException", f"sandbox Lambda emulator: {exc}"
-                )
-            self.send_response(status)
-            for key, value in out_headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    return handle
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the sandbox log is moto's."""
-
-    return Handler
+def _failed(exc: Exception) -> loopback_http.Answer:
+    """The client must get an answer, not a hung socket."""
+    return loopback_http.Answer(*_error(500, "ServiceException", f"sandbox Lambda emulator: {exc}"))
 
 
 @dataclass
@@ -205,19 +187,12 @@ def serve(
     front = Front(
         moto_url, environments=environments, code=CodeStore(work_dir / "code"), registry=registry
     )
-    server = ThreadingHTTPServer((host, port), _handler(front))
-    server.daemon_threads = True
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="lambda-emulator",
-        daemon=True,
+    served = loopback_http.serve(
+        _answer(front), _failed, name="lambda-emulator", host=host, port=port
     )
-    thread.start()
 
     def stop() -> None:
-        server.shutdown()
-        server.server_close()
+        served.stop()
         environments.close()
 
-    return Running(f"http://{host}:{server.server_address[1]}", environments, stop)
+    return Running(served.url, environments, stop)

@@ -4,12 +4,11 @@ being deployed, and follow it to SUCCEED, or to a failure that names the step th
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from deploytools.errors import DeployError
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
 from deploytools.steps.amplify.api import call
 
@@ -30,17 +29,16 @@ class AmplifyTimeout(DeployError):
     """The job did not finish in time (it keeps running in Amplify)."""
 
 
+JOB_BACKOFF = Backoff(first=2.0, factor=1.5, cap=15.0, attempts=None)
+
+
 @dataclass(frozen=True)
 class Polling:
     """How the job is waited for: backoff between polls, a progress line now and then."""
 
-    first: float = 2.0
-    factor: float = 1.5
-    most: float = 15.0
+    backoff: Backoff = JOB_BACKOFF
     timeout: float = 1800.0
     progress_every: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
 
 
 POLLING = Polling()
@@ -94,16 +92,17 @@ def start_release(watch: JobWatch, *, reason: str, repository: str) -> str:
 
 def wait(watch: JobWatch, job_id: str, *, raise_on_failure: bool) -> str:
     """Poll the job to its end; its final status, or AmplifyJobFailed / AmplifyTimeout."""
-    polling = watch.polling
-    started = polling.clock()
-    delay = polling.first
+    polling, backoff = watch.polling, watch.polling.backoff
+    started = backoff.clock()
     last_status, last_progress = "", started
+    attempt = 0
     while True:
+        attempt += 1
         job = call(
             watch.client, "get_job", appId=watch.app_id, branchName=watch.branch, jobId=job_id
         )["job"]
         status = str(job["summary"]["status"])
-        now = polling.clock()
+        now = backoff.clock()
         if status == "SUCCEED":
             return status
         if status in ("FAILED", "CANCELLED"):
@@ -120,8 +119,7 @@ def wait(watch: JobWatch, job_id: str, *, raise_on_failure: bool) -> str:
                 f"Amplify job {job_id} on {watch.app_id}/{watch.branch} is still {status} after "
                 f"{polling.timeout:.0f}s; it keeps running in Amplify (see the console)"
             )
-        polling.sleep(min(delay, max(0.0, polling.timeout - (now - started))))
-        delay = min(polling.most, delay * polling.factor)
+        backoff.sleep(min(backoff.delay(attempt), max(0.0, polling.timeout - (now - started))))
 
 
 def console_url(region: str, app_id: str, branch: str, job_id: str) -> str:

@@ -21,7 +21,7 @@ Public API (what the pipeline and the `build`/`matrix` commands call)::
         request.registry_override: "host:port" of a plain-HTTP registry that stands in for
         ECR's data plane (the sandbox's `registry`). Images go there; ECR's control plane
         (moto in the sandbox) still holds repositories and gets each manifest through
-        put_image with its real digest, so describe_images by digest works.
+        put_image with its real digest, so a lookup by digest works.
 
     ImagesPort / EcrImages (steps.images.port): the pipeline's view of this step.
 
@@ -36,6 +36,7 @@ ImageError; BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
 """
 
 from deploytools.lib.dockerignore import BadIgnorePattern
+from deploytools.lib.retry import Backoff
 from deploytools.steps.images.builder import Builder, BuildRequest
 from deploytools.steps.images.errors import (
     BuildFailed,
@@ -46,7 +47,6 @@ from deploytools.steps.images.errors import (
     RepositoryMissing,
     UnknownImage,
 )
-from deploytools.steps.images.retry import Backoff
 from deploytools.steps.images.step import (
     BuildImages,
     ImagePlan,

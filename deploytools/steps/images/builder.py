@@ -22,11 +22,12 @@ import requests
 from deploytools import proc
 from deploytools.errors import BadInput, CommandFailed
 from deploytools.lib.build_context import BuildContext, write_tar
+from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.content_tag import file_digest
 from deploytools.steps.images.errors import BuildFailed, DockerUnavailable
 from deploytools.steps.images.registry import Endpoint
 from deploytools.steps.images.registry import push as _push
-from deploytools.steps.images.retry import Backoff, is_transient, retry
+from deploytools.steps.images.retry import is_transient
 
 Progress = Callable[[str], None]
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"

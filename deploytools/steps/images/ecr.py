@@ -3,23 +3,23 @@
 In the sandbox the data plane is a plain registry on loopback (moto has none), so after a
 push there the manifest is registered here with `put_image`, passing `imageDigest` (a real
 PutImage parameter): moto otherwise invents a digest that is not the manifest's sha256, and
-`describe_images(imageIds=[{"imageDigest": …}])` — how a Lambda target checks that an image
+`batch_get_image(imageIds=[{"imageDigest": …}])` — how a Lambda target checks that an image
 exists — would not find the image. Against AWS the push itself registers the image.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploytools.lib.aws_errors import error_code
+from deploytools.lib.ecr_image import ImageAbsent, ImageLookupFailed, StoredImage, stored_image
+from deploytools.lib.image_reference import ImageRef
 from deploytools.output import register_secret
 from deploytools.steps.images.errors import ImageError, RepositoryMissing
-from deploytools.steps.images.verify import ACCEPTED_MEDIA_TYPES
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,6 @@ class Repository:
     name: str
     uri: str  # <account>.dkr.ecr.<region>.amazonaws.com/<name>
     registry_id: str
-
-
-@dataclass(frozen=True)
-class StoredImage:
-    repository: str
-    tag: str
-    digest: str  # sha256:… of the manifest
-    manifest: str
-    media_type: str
 
 
 @dataclass(frozen=True)
@@ -109,30 +100,17 @@ class Ecr:
 
     def image(self, repository: str, tag: str) -> StoredImage | None:
         """The image a tag points at, with its manifest; None if the tag is not there."""
+        ref = ImageRef(registry="", repository=repository, digest=None, tag=tag)
         try:
-            found = self._call(
-                "batch_get_image",
-                repositoryName=repository,
-                imageIds=[{"imageTag": tag}],
-                acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
-            )
-        except ClientError as exc:
-            if error_code(exc) == "RepositoryNotFoundException":
-                return None
-            raise ImageError(f"ecr batch_get_image {repository}:{tag}: {exc}") from exc
-        for failure in found.get("failures", []):
-            if failure.get("failureCode") not in ("ImageNotFound", "ImageTagDoesNotMatchDigest"):
-                raise ImageError(
-                    f"ecr batch_get_image {repository}:{tag}: {failure.get('failureCode')}: "
-                    f"{failure.get('failureReason')}"
-                )
-        images = found.get("images", [])
-        if not images:
+            return stored_image(self.client, ref)
+        except ImageAbsent:
             return None
-        image = images[0]
-        manifest = image["imageManifest"]
-        media_type = image.get("imageManifestMediaType") or _declared_type(manifest)
-        return StoredImage(repository, tag, image["imageId"]["imageDigest"], manifest, media_type)
+        except ImageLookupFailed as exc:
+            raise ImageError(str(exc)) from exc
+        except ClientError as exc:
+            raise ImageError(f"ecr batch_get_image {repository}:{tag}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ImageError(f"ecr batch_get_image: {exc}") from exc
 
     def login(self) -> Login:
         """get_authorization_token: base64 'user:password' for the registry's data plane."""
@@ -168,10 +146,3 @@ class Ecr:
                     "immutable; nothing was overwritten"
                 ) from exc
             raise ImageError(f"ecr put_image {repository}:{tag}: {exc}") from exc
-
-
-def _declared_type(manifest: str) -> str:
-    try:
-        return str(json.loads(manifest).get("mediaType", ""))
-    except ValueError:
-        return ""

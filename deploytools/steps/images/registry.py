@@ -9,9 +9,10 @@ from typing import Any
 
 import requests
 
+from deploytools.lib.ecr_image import ACCEPTED_MEDIA_TYPES
+from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.errors import ImageError, PushFailed
-from deploytools.steps.images.retry import Backoff, is_transient, retry
-from deploytools.steps.images.verify import ACCEPTED_MEDIA_TYPES
+from deploytools.steps.images.retry import is_transient
 
 Progress = Callable[[str], None]
 

@@ -13,13 +13,14 @@ from deploytools.config import EnvConfig
 from deploytools.config.model import Image
 from deploytools.errors import BadInput
 from deploytools.lib.build_context import BuildContext, load_context
+from deploytools.lib.ecr_image import StoredImage
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.images import builder as builders
 from deploytools.steps.images.content_tag import content_tag
-from deploytools.steps.images.ecr import Ecr, StoredImage
+from deploytools.steps.images.ecr import Ecr
 from deploytools.steps.images.errors import ImageError, UnknownImage
 from deploytools.steps.images.registry import Endpoint, Manifest, RegistryApi
-from deploytools.steps.images.retry import Backoff
 from deploytools.steps.images.verify import verify_manifest
 
 LAMBDA = "lambda"

@@ -11,13 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from deploytools.lib.ecr_image import (
+    DOCKER_LIST,
+    DOCKER_V2,
+    OCI_INDEX,
+    OCI_MANIFEST,
+)
 from deploytools.steps.images.errors import ImageRejected
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-ACCEPTED_MEDIA_TYPES = (OCI_INDEX, DOCKER_LIST, DOCKER_V2, OCI_MANIFEST)
 INDEXES = frozenset({OCI_INDEX, DOCKER_LIST})
 SINGLE = frozenset({DOCKER_V2, OCI_MANIFEST})
 IMAGE_CONFIGS = frozenset(

@@ -1,43 +1,10 @@
-"""Polling with backoff for the target waits; the clock and the sleep are injectable for tests."""
+"""How the target waits poll: after 2 s, then 1.5 times longer each time, never more than 15 s."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from deploytools.lib.retry import Backoff
 
-
-@dataclass(frozen=True)
-class Polling:
-    """How often a wait asks: `first` seconds, then times `factor`, never more than `cap`."""
-
-    first: float = 2.0
-    factor: float = 1.5
-    cap: float = 15.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-
-    def intervals(self) -> Iterator[float]:
-        delay = self.first
-        while True:
-            yield delay
-            delay = min(self.cap, delay * self.factor)
-
-    def ticks(self, timeout: float) -> Iterator[float]:
-        """Sleep, then yield the seconds elapsed, until `timeout`.
-
-        The caller has just looked (the mutating call answered), so the first poll waits
-        `first` seconds; the last one happens at the deadline, so a wait never gives up
-        without one final look.
-        """
-        start = self.clock()
-        deadline = start + timeout
-        for delay in self.intervals():
-            now = self.clock()
-            if now >= deadline:
-                return
-            self.sleep(min(delay, deadline - now))
-            yield self.clock() - start
-
-
-DEFAULT_POLLING = Polling()
+# A deadline (the target's timeout) bounds these polls, not a number of tries.
+DEFAULT_POLLING = Backoff(first=2.0, factor=1.5, cap=15.0, attempts=None)
+# Every 2 s, for waits that report each change of state as it happens.
+STATUS_POLLING = Backoff(first=2.0, factor=1.0, attempts=None)

@@ -24,9 +24,10 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import BatchTarget
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import describe
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import apply_to_container, input_members, pick_secrets
-from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
+from deploytools.steps.targets._wait import DEFAULT_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 
 __all__ = ["JobDefinitionNotFound", "Refresher", "SmokeJobFailed", "UnsupportedJobDefinition"]
@@ -64,7 +65,7 @@ class Refresher:
         *,
         aws: AwsContext,
         reporter: Reporter,
-        polling: Polling = DEFAULT_POLLING,
+        polling: Backoff = DEFAULT_POLLING,
         **_context: Any,  # the pipeline hands every target type the same context
     ) -> None:
         if not target.job_definition:

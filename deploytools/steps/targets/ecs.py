@@ -31,9 +31,10 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import EcsTarget
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import describe, error_code
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.targets._container import input_members, pick_secrets
-from deploytools.steps.targets._wait import DEFAULT_POLLING, Polling
+from deploytools.steps.targets._wait import DEFAULT_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.ecs_taskdef import (
     container_image,
@@ -65,7 +66,7 @@ class Refresher:
         *,
         aws: AwsContext,
         reporter: Reporter,
-        polling: Polling = DEFAULT_POLLING,
+        polling: Backoff = DEFAULT_POLLING,
         **_context: Any,  # the pipeline hands every target type the same context
     ) -> None:
         if not target.service:

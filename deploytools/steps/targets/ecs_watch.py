@@ -20,8 +20,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploytools.errors import DeployError
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
-from deploytools.steps.targets._wait import Polling
 from deploytools.steps.targets.ecs_taskdef import short_name
 
 MAX_EVENTS = 5
@@ -138,7 +138,7 @@ class Watcher:
     cluster: str
     service: str
     reporter: Reporter
-    polling: Polling
+    polling: Backoff
 
     def describe(self) -> Mapping[str, Any]:
         try:

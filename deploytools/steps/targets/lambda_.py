@@ -25,10 +25,14 @@ from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.errors import BadInput, DeployError
 from deploytools.lib.aws_errors import describe, error_code
+from deploytools.lib.ecr_image import ImageAbsent, ImageLookupFailed, stored_image
+from deploytools.lib.http_probe import Probe, ProbeRun, http_probe, until_healthy
 from deploytools.lib.image_reference import parse_image
+from deploytools.lib.retry import Backoff, retry
 from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
 from deploytools.steps.targets import warmup
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
@@ -55,7 +59,8 @@ class Refresher:
         *,
         aws: AwsContext,
         reporter: Reporter,
-        timing: warmup.Timing | None = None,
+        backoff: Backoff = warmup.BACKOFF,
+        polling: Backoff = STATUS_POLLING,
         **_context: Any,  # the pipeline may pass more context than a Lambda needs
     ) -> None:
         if not target.function:
@@ -65,7 +70,8 @@ class Refresher:
         self.function = target.function
         self.aws = aws
         self.reporter = reporter
-        self.timing = timing or warmup.Timing()
+        self.backoff = backoff  # retries while the function is busy, and the warm-up
+        self.polling = polling  # waits for an update to apply
 
     @property
     def client(self) -> Any:
@@ -213,7 +219,8 @@ class Refresher:
         if result is not None and not result.healthy:
             raise TargetFailed(
                 f"lambda {self.function}: alias {alias} is back on version {state.revision}, "
-                f"but its warm-up failed after {result.attempts} attempts: {result.last}"
+                f"but its warm-up failed after {result.attempts} attempts: "
+                f"{result.last.description}"
             )
         restored = self.current()
         assert restored is not None
@@ -222,19 +229,17 @@ class Refresher:
     # --- steps ------------------------------------------------------------------------------
 
     def require_in_ecr(self, image: str) -> None:
-        ref = parse_image(image)
-        request: dict[str, Any] = {"repositoryName": ref.repository, "imageIds": [ref.image_id]}
-        if ref.registry_id:
-            request["registryId"] = ref.registry_id
         try:
-            self.aws.client("ecr").describe_images(**request)
+            stored_image(self.aws.client("ecr"), parse_image(image))
+        except ImageAbsent as exc:
+            raise ImageNotInEcr(
+                f"{image} is not in ECR ({exc.code}); lambda {self.function} was not "
+                f"changed: {PUSH_FIX}"
+            ) from exc
+        except ImageLookupFailed as exc:
+            raise TargetFailed(f"lambda {self.function}: {exc}") from exc
         except ClientError as exc:
-            if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
-                raise ImageNotInEcr(
-                    f"{image} is not in ECR ({error_code(exc)}); lambda {self.function} was not "
-                    f"changed: {PUSH_FIX}"
-                ) from exc
-            raise self._failed("ecr describe_images", exc) from exc
+            raise self._failed("ecr batch_get_image", exc) from exc
 
     def _update_zip(self, zip_path: Path, code_sha256: str, bucket: str | None) -> None:
         size = zip_path.stat().st_size
@@ -351,12 +356,12 @@ class Refresher:
                 return
             raise self._failed("update_alias", exc) from exc
 
-    def _warm_up(self, version: str) -> warmup.WarmupResult | None:
+    def _warm_up(self, version: str) -> ProbeRun | None:
         settings = self.target.warmup
         if settings is None:
             return None
         if settings.url:
-            probe = warmup.http_probe(
+            probe = http_probe(
                 settings.url,
                 method=settings.method,
                 body=settings.body,
@@ -370,14 +375,17 @@ class Refresher:
                 body=settings.body,
             )
 
-        def progress(attempt: int, outcome: warmup.Probe) -> None:
+        def progress(attempt: int, outcome: Probe) -> None:
             if not outcome.healthy:
                 self.reporter.progress(
                     f"{self.name}: warm-up attempt {attempt}: {outcome.description}"
                 )
 
-        return warmup.until_healthy(
-            probe, budget=settings.budget, timing=self.timing, on_attempt=progress
+        return until_healthy(
+            probe,
+            budget=warmup.budget(settings.budget),
+            backoff=self.backoff,
+            on_attempt=progress,
         )
 
     def _invoke_client(self, budget: int) -> Any:
@@ -392,11 +400,11 @@ class Refresher:
             "lambda", endpoint_url=self.aws.endpoint_for("lambda"), config=config
         )
 
-    def _undo(self, previous: TargetState, version: str, result: warmup.WarmupResult) -> None:
+    def _undo(self, previous: TargetState, version: str, result: ProbeRun) -> None:
         alias = self.target.alias
         why = (
             f"lambda {self.function}: version {version} did not warm up: {result.attempts} "
-            f"attempts in {result.seconds:.0f} s, last: {result.last}"
+            f"attempts in {result.seconds:.0f} s, last: {result.last.description}"
         )
         if not alias:
             raise TargetFailed(f"{why}; no alias is configured, so nothing was moved back")
@@ -423,8 +431,10 @@ class Refresher:
         request: dict[str, Any] = {"FunctionName": self.function}
         if qualifier:
             request["Qualifier"] = qualifier
-        start = self.timing.monotonic()
+        start = self.polling.clock()
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 config: dict[str, Any] = self.client.get_function_configuration(**request)
             except ClientError as exc:
@@ -445,31 +455,35 @@ class Refresher:
                 )
             if status in (None, "Successful") and state != "Pending":
                 return config
-            if self.timing.monotonic() - start > self.target.timeout:
+            if self.polling.clock() - start > self.target.timeout:
                 raise TargetFailed(
                     f"lambda {self.function}: {what} still {status or state} after "
                     f"{self.target.timeout} s (targets.{self.name}.timeout)"
                 )
-            self.timing.sleep(self.timing.poll)
+            self.polling.sleep(self.polling.delay(attempt))
 
     def _retrying(self, operation: str, **request: Any) -> Any:
         """Call a Lambda API, retrying while another update to the function is in progress."""
         method: Callable[..., Any] = getattr(self.client, operation)
-        start = self.timing.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return method(**request)
-            except ClientError as exc:
-                delay = self.timing.backoff(attempt)
-                elapsed = self.timing.monotonic() - start
-                if error_code(exc) not in RETRYABLE or elapsed + delay > self.target.timeout:
-                    raise self._failed(operation, exc) from exc
-                self.reporter.debug(
-                    f"{self.name}: {operation}: {error_code(exc)}; retrying in {delay:.1f} s"
-                )
-                self.timing.sleep(delay)
+
+        def busy(exc: Exception) -> bool:
+            return isinstance(exc, ClientError) and error_code(exc) in RETRYABLE
+
+        def say(_attempt: int, delay: float, exc: Exception) -> None:
+            self.reporter.debug(
+                f"{self.name}: {operation}: {error_code(exc)}; retrying in {delay:.1f} s"
+            )
+
+        try:
+            return retry(
+                lambda: method(**request),
+                backoff=self.backoff,
+                transient=busy,
+                on_retry=say,
+                within=self.target.timeout,
+            )
+        except ClientError as exc:
+            raise self._failed(operation, exc) from exc
 
     def _failed(self, operation: str, exc: ClientError) -> TargetFailed:
         where = f"lambda {self.function}: {operation}"

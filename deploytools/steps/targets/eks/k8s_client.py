@@ -12,7 +12,7 @@ import requests
 import yaml
 
 from deploytools.errors import DeployError
-from deploytools.steps.targets import warmup
+from deploytools.lib.http_probe import snip
 from deploytools.steps.targets.base import TargetFailed
 
 FIELD_MANAGER = "deploytools"
@@ -154,7 +154,7 @@ def _status_message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return warmup.snip(response.text) or response.reason
+        return snip(response.text) or response.reason
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
-    return warmup.snip(response.text)
+    return snip(response.text)

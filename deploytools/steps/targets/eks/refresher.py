@@ -15,8 +15,9 @@ from typing import Any
 from deploytools.aws import AwsContext
 from deploytools.config.model import EksTarget
 from deploytools.errors import BadInput
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, StepRecord
-from deploytools.steps.targets import warmup
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.eks.connection import Cluster, connect
 from deploytools.steps.targets.eks.k8s_client import (
@@ -54,7 +55,7 @@ class Refresher:
         aws: AwsContext,
         reporter: Reporter,
         root: Path | None = None,  # the folder of deploytools.yml: manifests are relative to it
-        timing: warmup.Timing | None = None,
+        polling: Backoff = STATUS_POLLING,
         **_context: Any,  # the pipeline may pass more context than EKS needs
     ) -> None:
         if not target.deployment:
@@ -68,7 +69,7 @@ class Refresher:
         self.aws = aws
         self.reporter = reporter
         self.root = root or Path.cwd()
-        self.timing = timing or warmup.Timing()
+        self.polling = polling
 
     @property
     def path(self) -> str:
@@ -184,23 +185,25 @@ class Refresher:
 
     def _wait(self, kube: KubeClient, what: str) -> Rollout:
         """Poll until the rollout finishes, fails, or the target's timeout passes."""
-        start = self.timing.monotonic()
+        start = self.polling.clock()
         said = ""
+        attempt = 0
         while True:
+            attempt += 1
             outcome = rollout_status(kube.get(self.path))
             if outcome.done or outcome.failed:
                 return outcome
             if outcome.message != said:
                 self.reporter.progress(f"{self.name}: {what}: {outcome.message}")
                 said = outcome.message
-            if self.timing.monotonic() - start > self.target.timeout:
+            if self.polling.clock() - start > self.target.timeout:
                 return Rollout(
                     False,
                     True,
                     f"the {what} did not finish in {self.target.timeout} s "
                     f"(targets.{self.name}.timeout): {outcome.message}",
                 )
-            self.timing.sleep(self.timing.poll)
+            self.polling.sleep(self.polling.delay(attempt))
 
     def _undo(self, kube: KubeClient, before: dict[str, Any], why: str) -> None:
         """Put the previous revision's template back (kubectl rollout undo) and raise."""
@@ -308,5 +311,5 @@ class Refresher:
         )
 
     def _connect(self) -> AbstractContextManager[KubeClient]:
-        cluster = Cluster(self.aws, self.target.cluster, self.namespace, self.timing.monotonic)
+        cluster = Cluster(self.aws, self.target.cluster, self.namespace, self.polling.clock)
         return connect(cluster)
