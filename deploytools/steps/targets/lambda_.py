@@ -14,6 +14,7 @@ as `deploytools/<function>/<sha256>.zip` first.
 from __future__ import annotations
 
 import base64
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from deploytools.lib.aws_errors import describe, error_code
 from deploytools.lib.image_reference import parse_image
 from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
-from deploytools.steps.targets import warmup
+from deploytools.steps.targets import lambda_callers, lambda_code_cache, warmup
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
 
@@ -154,12 +155,20 @@ class Refresher:
         if self._already_live(previous, live_config, image, code_sha256, inputs):
             record.detail.update({"function": self.function, "version": previous.revision})
             return previous
-        self._wait_updated("the previous update", settled_is_enough=True)
-        if image is not None:
+        latest = self._wait_updated("the previous update", settled_is_enough=True)
+        callers = self._callers_bypassing_alias()
+        if self._latest_has_code(latest, image, code_sha256):
+            self.reporter.debug(f"{self.name}: $LATEST already has this code")
+        elif image is not None:
             self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
         else:
             assert package is not None  # checked above: no image means a package
             self._update_zip(package.path, package.code_sha256, inputs.code_bucket)
+        if callers:
+            record.change(
+                f"lambda {self.function}: $LATEST serves this code at once ({callers}); "
+                "a rollback moves $LATEST back too"
+            )
         try:
             config = self._wait_updated("the new code")
             config = self._update_configuration(config, inputs)
@@ -172,9 +181,16 @@ class Refresher:
                     previous,
                 ) from exc
             raise
-        sha = str(code_sha256) if image is None else config["CodeSha256"]
-        version = self._publish(sha, image)
-        record.change(f"lambda {self.function}: published version {version}")
+        version = self._published_like(config, image)
+        if version is None:
+            sha = str(code_sha256) if image is None else config["CodeSha256"]
+            version = self._publish(sha, image)
+            record.change(f"lambda {self.function}: published version {version}")
+        else:
+            self.reporter.line(
+                f"  {self.name}: version {version} already has this code and configuration; "
+                "none published"
+            )
         if self.target.alias:
             self._point_alias(version)
             record.change(f"lambda {self.function}: alias {self.target.alias} → {version}")
@@ -186,7 +202,7 @@ class Refresher:
                 "seconds": round(result.seconds, 1),
             }
             if not result.healthy:
-                self._undo(previous, version, result)
+                self._undo(previous, version, result, move_latest=bool(callers))
         state = self.current()
         assert state is not None  # it existed a moment ago and we just published to it
         return state
@@ -209,6 +225,13 @@ class Refresher:
             raise self._failed(f"version {state.revision}", exc) from exc
         self._point_alias(state.revision)
         record.change(f"lambda {self.function}: alias {alias} → {state.revision}")
+        callers = self._callers_bypassing_alias()
+        if callers:
+            self._move_latest_to(state.revision, image=state.image)
+            record.change(
+                f"lambda {self.function}: $LATEST back on version {state.revision}'s code "
+                f"({callers})"
+            )
         result = self._warm_up(state.revision)
         if result is not None and not result.healthy:
             raise TargetFailed(
@@ -238,6 +261,7 @@ class Refresher:
 
     def _update_zip(self, zip_path: Path, code_sha256: str, bucket: str | None) -> None:
         size = zip_path.stat().st_size
+        lambda_code_cache.keep(self.function, code_sha256, zip_path)
         self.reporter.debug(f"{self.name}: {zip_path.name} is {human_size(size)} zipped")
         if size <= DIRECT_UPLOAD_LIMIT:
             self._retrying(
@@ -392,7 +416,14 @@ class Refresher:
             "lambda", endpoint_url=self.aws.endpoint_for("lambda"), config=config
         )
 
-    def _undo(self, previous: TargetState, version: str, result: warmup.WarmupResult) -> None:
+    def _undo(
+        self,
+        previous: TargetState,
+        version: str,
+        result: warmup.WarmupResult,
+        *,
+        move_latest: bool = False,
+    ) -> None:
         alias = self.target.alias
         why = (
             f"lambda {self.function}: version {version} did not warm up: {result.attempts} "
@@ -406,9 +437,97 @@ class Refresher:
             raise TargetFailed(f"{why}; alias {alias} was new and has been deleted again")
         self._point_alias(previous.revision)
         self.reporter.info(f"  ↺ {self.name}: alias {alias} back on version {previous.revision}")
+        if move_latest:
+            self._move_latest_to(previous.revision, image=previous.image)
+            self.reporter.info(
+                f"  ↺ {self.name}: $LATEST back on version {previous.revision}'s code"
+            )
         restored = self.current()
         raise RolledBack(
             f"{why}; alias {alias} points back at version {previous.revision}", restored or previous
+        )
+
+    def _callers_bypassing_alias(self) -> str:
+        """What invokes $LATEST rather than the alias, in words; "" when nothing does."""
+        report = lambda_callers.read_callers(self.aws, self.function)
+        for why in report.unread:
+            self.reporter.debug(f"{self.name}: callers not read: {why}")
+        bypassing = report.bypassing
+        if bypassing and self.target.alias:
+            self.reporter.warn(
+                f"lambda {self.function}: {'; '.join(c.describe() for c in bypassing)}: "
+                f"point it at alias {self.target.alias} so rollbacks and warm-ups protect "
+                "it (DT011)"
+            )
+        return "; ".join(c.describe() for c in bypassing)
+
+    @staticmethod
+    def _latest_has_code(latest: dict[str, Any], image: str | None, sha: str | None) -> bool:
+        live = str(latest.get("CodeSha256") or "")
+        if image is not None:
+            return "@sha256:" in image and image.rsplit("@sha256:", 1)[1] == live
+        return sha is not None and sha == live
+
+    def _published_like(self, config: dict[str, Any], image: str | None) -> str | None:
+        """The newest published version with $LATEST's code and configuration, if any."""
+        wanted = _fingerprint(config)
+        found: list[int] = []
+        try:
+            pages = self.client.get_paginator("list_versions_by_function").paginate(
+                FunctionName=self.function
+            )
+            for page in pages:
+                for version in page.get("Versions", []):
+                    number = str(version.get("Version"))
+                    if number == LATEST or _fingerprint(version) != wanted:
+                        continue
+                    named = _published_image(version)
+                    if image is not None and named is not None and named != image:
+                        continue
+                    found.append(int(number))
+        except ClientError as exc:
+            raise self._failed("list_versions_by_function", exc) from exc
+        return str(max(found)) if found else None
+
+    def _move_latest_to(self, version: str, *, image: str | None) -> None:
+        """Give $LATEST the code and environment of a published version."""
+        try:
+            function = self.client.get_function(FunctionName=self.function, Qualifier=version)
+        except ClientError as exc:
+            raise self._failed(f"version {version}", exc) from exc
+        config, code = function["Configuration"], function.get("Code", {})
+        latest = self._wait_updated("the previous update", settled_is_enough=True)
+        if not self._latest_has_code(latest, image, config.get("CodeSha256")):
+            if config.get("PackageType") == "Image":
+                uri = image or _published_image(config) or code.get("ImageUri")
+                self._retrying("update_function_code", FunctionName=self.function, ImageUri=uri)
+            else:
+                zipped = lambda_code_cache.load(self.function, str(config["CodeSha256"]))
+                if zipped is None:
+                    zipped = self._download(code, version)
+                self._retrying("update_function_code", FunctionName=self.function, ZipFile=zipped)
+            latest = self._wait_updated(f"$LATEST back on version {version}'s code")
+        environment = (config.get("Environment") or {}).get("Variables") or {}
+        if environment != ((latest.get("Environment") or {}).get("Variables") or {}):
+            self._retrying(
+                "update_function_configuration",
+                FunctionName=self.function,
+                Environment={"Variables": environment},
+            )
+            self._wait_updated(f"$LATEST back on version {version}'s configuration")
+
+    def _download(self, code: dict[str, Any], version: str) -> bytes:
+        """A version's zip from the URL Lambda gives for it (AWS only: an emulator's URL
+        names AWS's own hosts, which this run must not reach)."""
+        location = str(code.get("Location") or "")
+        if self.aws.endpoint_for("lambda") is None and location.startswith("https://"):
+            with urllib.request.urlopen(location, timeout=60) as answer:  # noqa: S310 (https only)
+                data: bytes = answer.read()
+                return data
+        raise TargetFailed(
+            f"lambda {self.function}: the alias is back on version {version}, but $LATEST "
+            f"still runs the newer code: version {version}'s zip is not in this machine's "
+            "deploytools cache and Lambda gives no URL to fetch it; redeploy that commit"
         )
 
     # --- helpers ----------------------------------------------------------------------------
@@ -477,6 +596,17 @@ class Refresher:
             message = exc.response.get("Error", {}).get("Message", str(exc))
             return TargetFailed(f"{where}: not found: {message}")
         return TargetFailed(describe(where, exc, default_code="Error"))
+
+
+def _fingerprint(config: dict[str, Any]) -> tuple[object, ...]:
+    """What makes two versions serve the same: code and the configuration deploytools sets."""
+    environment = (config.get("Environment") or {}).get("Variables") or {}
+    return (
+        config.get("CodeSha256"),
+        tuple(sorted(environment.items())),
+        config.get("Handler"),
+        config.get("Runtime"),
+    )
 
 
 def _published_image(config: dict[str, Any]) -> str | None:
