@@ -155,6 +155,8 @@ class Refresher:
         if self._already_live(previous, live_config, image, code_sha256, inputs):
             record.detail.update({"function": self.function, "version": previous.revision})
             return previous
+        if package is not None:  # kept even when Lambda has it: a rollback may need it back
+            lambda_code_cache.keep(self.function, package.code_sha256, package.path)
         latest = self._wait_updated("the previous update", settled_is_enough=True)
         callers = self._callers_bypassing_alias()
         if self._latest_has_code(latest, image, code_sha256):
@@ -261,7 +263,6 @@ class Refresher:
 
     def _update_zip(self, zip_path: Path, code_sha256: str, bucket: str | None) -> None:
         size = zip_path.stat().st_size
-        lambda_code_cache.keep(self.function, code_sha256, zip_path)
         self.reporter.debug(f"{self.name}: {zip_path.name} is {human_size(size)} zipped")
         if size <= DIRECT_UPLOAD_LIMIT:
             self._retrying(
