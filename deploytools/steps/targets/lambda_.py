@@ -97,6 +97,7 @@ class Refresher:
                 return None
             raise self._failed("get_function", exc) from exc
         config, code = function["Configuration"], function.get("Code", {})
+        names = sorted((config.get("Environment") or {}).get("Variables") or {})
         image = None
         if config.get("PackageType") == "Image":
             image = _published_image(config) or code.get("ImageUri")
@@ -110,9 +111,25 @@ class Refresher:
                 "alias": alias if version != LATEST else None,
                 "code_sha256": config.get("CodeSha256", ""),
                 "package_type": config.get("PackageType", "Zip"),
+                # Names only: values may be secrets, and the release record is kept in SSM.
+                "environment": names,
             },
         )
+        if version != LATEST:
+            missing = self._missing_on_latest(names)
+            if missing:
+                state.detail["latest_missing"] = missing
         return state, config
+
+    def _missing_on_latest(self, names: list[str]) -> list[str]:
+        """Variables of the served version that $LATEST lost (a Terraform apply that does not
+        ignore `environment` strips them; the next publish would lose them too)."""
+        try:
+            latest = self.client.get_function_configuration(FunctionName=self.function)
+        except ClientError as exc:
+            raise self._failed("get_function_configuration", exc) from exc
+        have = (latest.get("Environment") or {}).get("Variables") or {}
+        return [name for name in names if name not in have]
 
     def describe_change(self, image: str | None) -> str:
         now = self.current()
@@ -153,8 +170,16 @@ class Refresher:
                 f'function with Terraform as package_type = "{wanted}", or change the target'
             )
         if self._already_live(previous, live_config, image, code_sha256, inputs):
-            record.detail.update({"function": self.function, "version": previous.revision})
-            return previous
+            drifted = self._latest_drift(previous, image, code_sha256, inputs)
+            if not drifted:
+                record.detail.update({"function": self.function, "version": previous.revision})
+                return previous
+            # Terraform (or a hand edit) changed $LATEST under the alias: put it back; the
+            # alias's version already has this code and configuration, so none is published.
+            record.change(
+                f"lambda {self.function}: $LATEST had drifted from version {previous.revision} "
+                f"({drifted}); put back"
+            )
         if package is not None:  # kept even when Lambda has it: a rollback may need it back
             lambda_code_cache.keep(self.function, package.code_sha256, package.path)
         latest = self._wait_updated("the previous update", settled_is_enough=True)
@@ -193,7 +218,7 @@ class Refresher:
                 f"  {self.name}: version {version} already has this code and configuration; "
                 "none published"
             )
-        if self.target.alias:
+        if self.target.alias and version != previous.revision:
             self._point_alias(version)
             record.change(f"lambda {self.function}: alias {self.target.alias} → {version}")
         result = self._warm_up(version)
@@ -332,6 +357,33 @@ class Refresher:
             return False
         return not self._configuration_update(config, inputs)
 
+    def _latest_drift(
+        self,
+        previous: TargetState,
+        image: str | None,
+        code_sha256: str | None,
+        inputs: RefreshInputs,
+    ) -> str:
+        """How $LATEST differs from what the alias serves ("" when it does not)."""
+        if previous.revision == LATEST:
+            return ""
+        try:
+            latest = self.client.get_function_configuration(FunctionName=self.function)
+        except ClientError as exc:
+            raise self._failed("get_function_configuration", exc) from exc
+        drift = []
+        if not self._latest_has_code(latest, image, code_sha256):
+            drift.append("code")
+        update = self._configuration_update(latest, inputs)
+        if "Environment" in update:
+            have = (latest.get("Environment") or {}).get("Variables") or {}
+            wanted = update["Environment"]["Variables"]
+            changed = sorted(k for k in wanted if have.get(k) != wanted[k])
+            drift.append(f"environment {', '.join(changed)}")
+        if "Handler" in update:
+            drift.append("handler")
+        return "; ".join(drift)
+
     def _publish(self, code_sha256: str, image: str | None) -> str:
         description = f"deploytools: {image or 'zip ' + code_sha256}"[:256]
         try:
@@ -462,12 +514,15 @@ class Refresher:
             )
         return "; ".join(c.describe() for c in bypassing)
 
-    @staticmethod
-    def _latest_has_code(latest: dict[str, Any], image: str | None, sha: str | None) -> bool:
-        live = str(latest.get("CodeSha256") or "")
-        if image is not None:
-            return "@sha256:" in image and image.rsplit("@sha256:", 1)[1] == live
-        return sha is not None and sha == live
+    def _latest_has_code(self, latest: dict[str, Any], image: str | None, sha: str | None) -> bool:
+        """$LATEST (whose configuration is `latest`) already runs this image or zip."""
+        if image is None:
+            return sha is not None and sha == latest.get("CodeSha256")
+        try:
+            code = self.client.get_function(FunctionName=self.function).get("Code", {})
+        except ClientError as exc:
+            raise self._failed("get_function", exc) from exc
+        return image in (code.get("ImageUri"), code.get("ResolvedImageUri"))
 
     def _published_like(self, config: dict[str, Any], image: str | None) -> str | None:
         """The newest published version with $LATEST's code and configuration, if any."""
