@@ -15,8 +15,10 @@ import pytest
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
 from deploytools.output import Reporter, StepRecord
+from deploytools.pipeline.status import Sync, TargetStatus
+from deploytools.pipeline.status import _compare as compare_states
 from deploytools.steps.targets import lambda_, lambda_callers, refresher_for, warmup
-from deploytools.steps.targets.base import RefreshInputs
+from deploytools.steps.targets.base import RefreshInputs, TargetState
 from deploytools.steps.targets.lambda_zip import build_zip
 from tests.test_target_lambda import ACCOUNT, FUNCTION, push_image
 
@@ -248,3 +250,47 @@ def test_item2_image_rollback_moves_latest_to_the_versions_image(
 def integration_id(aws: AwsContext, api_id: str) -> str:
     items = aws.client("apigatewayv2").get_integrations(ApiId=api_id)["Items"]
     return str(items[0]["IntegrationId"])
+
+
+# --- item 4: drift ------------------------------------------------------------------------
+
+
+def test_item4_terraform_stripping_the_environment_is_drift_that_deploy_corrects(
+    aws: AwsContext, role: str, tmp_path: Path
+) -> None:
+    source = zip_function_published_by_terraform(aws, role, tmp_path)
+    package = build_zip(source, out=tmp_path / "deploy.zip")
+    made, _ = make_refresher(aws, package={"source": "src"}, environment={"STAGE": "dev"})
+    deployed = made.refresh(RefreshInputs(package=package), StepRecord("api"))
+    assert deployed.revision == "2" and deployed.detail["environment"] == ["STAGE"]
+    # The next `terraform apply` of a function without ignore_changes = [environment]:
+    aws.client("lambda").update_function_configuration(
+        FunctionName=FUNCTION, Environment={"Variables": {}}
+    )
+
+    live = made.current()
+    assert live is not None and live.detail["latest_missing"] == ["STAGE"]
+    sync, note = compare_states(live, deployed, "", has_release=True)
+    assert (sync, note) == (Sync.DRIFT, "$LATEST lacks environment STAGE")
+
+    record = StepRecord("api")
+    corrected = made.refresh(RefreshInputs(package=package), record)
+
+    assert record.changed == [
+        f"lambda {FUNCTION}: $LATEST had drifted from version 2 (environment STAGE); put back"
+    ]
+    assert corrected.revision == "2" and "latest_missing" not in corrected.detail
+    assert versions(aws) == ["$LATEST", "1", "2"]
+    latest = aws.client("lambda").get_function_configuration(FunctionName=FUNCTION)
+    assert latest["Environment"]["Variables"] == {"STAGE": "dev"}
+
+
+def test_item4_status_names_what_drifted() -> None:
+    recorded = TargetState("api", "lambda", FUNCTION, None, "2", {"environment": ["A", "B"]})
+    live = TargetState("api", "lambda", FUNCTION, None, "2", {"environment": ["A", "C"]})
+    sync, note = compare_states(live, recorded, "", has_release=True)
+    line = TargetStatus("api", "lambda", FUNCTION, live, recorded, sync, note).line()
+    assert line == (
+        f"target api (lambda) {FUNCTION}: 2, DRIFT: environment missing B; added C "
+        "(deploy corrects it)"
+    )
