@@ -294,3 +294,35 @@ def test_item4_status_names_what_drifted() -> None:
         f"target api (lambda) {FUNCTION}: 2, DRIFT: environment missing B; added C "
         "(deploy corrects it)"
     )
+
+
+# --- item 12: the app's Terraform made the function from its own zip --------------------
+
+
+def test_item12_code_terraform_zipped_itself_is_replaced_after_terraform(
+    aws: AwsContext, role: str, tmp_path: Path
+) -> None:
+    """Terraform created the function from its own placeholder zip (filebase64sha256 of a
+    local file); deploytools' zip of the source replaces it and becomes the alias's version."""
+    placeholder = build_zip(
+        write_code(tmp_path / "placeholder", "placeholder"), out=tmp_path / "p.zip"
+    )
+    aws.client("lambda").create_function(
+        FunctionName=FUNCTION,
+        Role=role,
+        Runtime="python3.12",
+        Handler="handler.handler",
+        Code={"ZipFile": placeholder.path.read_bytes()},
+        Publish=True,
+    )
+    package = build_zip(write_code(tmp_path / "src", "real"), out=tmp_path / "real.zip")
+    made, _ = make_refresher(aws, package={"source": "src"})
+
+    state = made.refresh(RefreshInputs(package=package), StepRecord("api"))
+
+    assert state.revision == "2"
+    assert state.detail["code_sha256"] == package.code_sha256 == latest_sha(aws)
+    served = aws.client("lambda").get_function_configuration(
+        FunctionName=FUNCTION, Qualifier="live"
+    )
+    assert served["CodeSha256"] == package.code_sha256 != placeholder.code_sha256
