@@ -4,7 +4,10 @@ when the warm-up fails.
 
 Terraform creates the function and its alias wiring; deploytools owns the code that runs.
 Callers should reach the function through the alias: updating the code changes `$LATEST` at
-once, and only the alias is protected by the warm-up and the rollback.
+once, and only the alias is protected by the warm-up and the rollback. When an integration,
+event source mapping or function URL invokes the unqualified function (`lambda_callers`),
+the deploy says so, and the rollback and the warm-up's undo put `$LATEST`'s code back too.
+A version is published only when no published one has the same code and configuration.
 
 Zip packages up to 50 MB (zipped) go in the API call; larger ones need the `code_bucket` input
 (an S3 bucket in the function's region, e.g. a Terraform output), where the zip is uploaded
