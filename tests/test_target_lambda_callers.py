@@ -18,10 +18,12 @@ from deploytools.output import Reporter, StepRecord
 from deploytools.pipeline.status import Sync, TargetStatus
 from deploytools.pipeline.status import _compare as compare_states
 from deploytools.steps.targets import lambda_, lambda_callers, refresher_for, warmup
-from deploytools.steps.targets.base import RefreshInputs, TargetState
+from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetState
 from deploytools.steps.targets.lambda_zip import build_zip
-from tests.test_target_lambda import ACCOUNT, FUNCTION, push_image
+from tests import test_target_lambda as lambda_tests
+from tests.test_target_lambda import ACCOUNT, FUNCTION, WarmupServer, push_image
 
+warmup_server = lambda_tests.warmup_server  # the fixture, shared
 FAST = warmup.Timing(base=0.01, cap=0.05, poll=0.01)
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"
 
@@ -326,3 +328,25 @@ def test_item12_code_terraform_zipped_itself_is_replaced_after_terraform(
         FunctionName=FUNCTION, Qualifier="live"
     )
     assert served["CodeSha256"] == package.code_sha256 != placeholder.code_sha256
+
+
+def test_item2_a_failed_warmup_puts_latest_back_when_the_api_invokes_it_unqualified(
+    aws: AwsContext, role: str, tmp_path: Path, warmup_server: WarmupServer
+) -> None:
+    source = zip_function_published_by_terraform(aws, role, tmp_path)
+    first = build_zip(source, out=tmp_path / "first.zip")
+    http_api_on_unqualified_function(aws)
+    warmup_server.failures = 0
+    made, out = make_refresher(
+        aws, package={"source": "src"}, warmup={"url": warmup_server.url, "budget": 1}
+    )
+    made.refresh(RefreshInputs(package=first), StepRecord("api"))
+    warmup_server.failures = 10_000
+    broken = build_zip(write_code(tmp_path / "v2", "broken"), out=tmp_path / "v2.zip")
+
+    with pytest.raises(RolledBack) as caught:
+        made.refresh(RefreshInputs(package=broken), StepRecord("api"))
+
+    assert "alias live points back at version 1" in str(caught.value)
+    assert latest_sha(aws) == first.code_sha256
+    assert "  ↺ api: $LATEST back on version 1's code" in out.getvalue()
