@@ -118,15 +118,21 @@ def test_without_a_config_the_config_free_rules_run_and_decide_the_exit(
     assert main(["check"]) == 3
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
-        "no deploytools.yml: skipped DT003, DT004 (they read the config's targets); the other "
-        "rules ran on the repository"
+        "no deploytools.yml: skipped DT003, DT004, DT011, DT012, DT013 (they read the config's "
+        "targets); the other rules ran on the repository"
     )
     assert lines[1].startswith("infra/main.tf:1: DT007 error: kubernetes_deployment.api")
     (root / "infra/main.tf").unlink()
     assert main(["check", "--format", "json"]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["skipped_rules"] == ["DT003", "DT004"]
-    assert captured.err.startswith("no deploytools.yml: skipped DT003, DT004")
+    assert json.loads(captured.out)["skipped_rules"] == [
+        "DT003",
+        "DT004",
+        "DT011",
+        "DT012",
+        "DT013",
+    ]
+    assert captured.err.startswith("no deploytools.yml: skipped DT003, DT004, DT011, DT012, DT013")
 
 
 def test_an_explicit_config_that_does_not_exist_is_bad_input(

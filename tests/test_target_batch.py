@@ -123,7 +123,10 @@ def test_refresh_registers_a_revision_with_the_new_image(aws: AwsContext, batch:
     assert now["retryStrategy"] == {"attempts": 2}
     assert now["tags"] == {"team": "ml"}
     assert record.changed == ["registered automl-dev-trainer:2"]
-    assert record.summary == "automl-dev-trainer → automl-dev-trainer:2"
+    assert record.summary == (
+        "automl-dev-trainer → automl-dev-trainer:2; callers submit with automl-dev-trainer or "
+        f"{state.revision.rsplit(':', 1)[0]}"
+    )
 
 
 def test_a_smoke_job_runs_on_the_new_revision(aws: AwsContext, batch: Any) -> None:
@@ -135,7 +138,11 @@ def test_a_smoke_job_runs_on_the_new_revision(aws: AwsContext, batch: Any) -> No
     assert job["status"] == "SUCCEEDED"
     assert job["jobDefinition"] == state.revision
     assert job["jobName"] == "automl-dev-trainer-smoke-2"
-    assert state.detail == {"revision": 2, "job_queue": "training"}
+    assert state.detail == {
+        "revision": 2,
+        "caller_arn": state.revision.rsplit(":", 1)[0],
+        "job_queue": "training",
+    }
 
 
 def test_a_failed_smoke_job_puts_the_previous_properties_back(
@@ -270,3 +277,14 @@ def test_refresher_for_builds_the_batch_refresher(aws: AwsContext) -> None:
     built = refresher_for("trainer", target, aws=aws, reporter=Reporter(out=io.StringIO()))
 
     assert isinstance(built, Refresher)
+
+
+def test_item5_callers_get_the_revisionless_arn(aws: AwsContext, batch: Any) -> None:
+    state = refresher(aws).refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("trainer"))
+
+    caller_arn = state.detail["caller_arn"]
+    assert caller_arn == (f"arn:aws:batch:us-east-1:{ACCOUNT}:job-definition/automl-dev-trainer")
+    assert state.revision == f"{caller_arn}:2"
+    # What a caller holding it runs is the newest revision deploytools registered.
+    newest = batch.describe_job_definitions(jobDefinitionName="automl-dev-trainer")
+    assert max(d["revision"] for d in newest["jobDefinitions"]) == 2

@@ -55,6 +55,8 @@ class TargetStatus:
         head = f"target {self.name} ({self.type}) {self.resource}: {label(self.live)}"
         if self.sync is Sync.IN_SYNC:
             return f"{head}, as recorded"
+        if self.sync is Sync.DRIFT and self.note:
+            return f"{head}, DRIFT: {self.note} (deploy corrects it)"
         if self.sync is Sync.DRIFT:
             return f"{head}, DRIFT: the release recorded {label(self.recorded)}"
         if self.sync is Sync.MISSING:
@@ -134,7 +136,34 @@ def _compare(
         return Sync.MISSING, ""
     if (live.revision, live.image) != (recorded.revision, recorded.image):
         return Sync.DRIFT, ""
+    changed = configuration_drift(live, recorded)
+    if changed:
+        return Sync.DRIFT, changed
     return Sync.IN_SYNC, ""
+
+
+def configuration_drift(live: TargetState, recorded: TargetState) -> str:
+    """What of the live configuration differs from the release ("" when nothing): the code
+    and the environment's variable names, where the release recorded them."""
+    found = []
+    lost = live.detail.get("latest_missing")
+    if lost:
+        found.append(f"$LATEST lacks environment {', '.join(lost)}")
+    for key in ("code_sha256", "environment"):
+        if key not in recorded.detail or key not in live.detail:
+            continue
+        was, now = recorded.detail[key], live.detail[key]
+        if was == now:
+            continue
+        if key == "environment":
+            missing = sorted(set(was) - set(now))
+            added = sorted(set(now) - set(was))
+            parts = [f"missing {', '.join(missing)}"] if missing else []
+            parts += [f"added {', '.join(added)}"] if added else []
+            found.append(f"environment {'; '.join(parts)}")
+        else:
+            found.append("code differs")
+    return "; ".join(found)
 
 
 def needs_outputs(target: Target) -> str | None:

@@ -101,7 +101,7 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
                     job.name, Status.ROLLED_BACK, before, exc.restored, str(exc), exception=exc
                 )
             record.summary = f"{label(before)} → {label(after)}"
-            if same(before, after):
+            if same(before, after) and not record.changed:
                 record.status = Status.UNCHANGED
                 record.summary = f"{label(after)} (already live)"
             elif not record.changed:

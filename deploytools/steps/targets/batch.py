@@ -50,6 +50,12 @@ class SmokeJobFailed(DeployError):
     """The smoke job on the new revision did not succeed."""
 
 
+def revisionless(arn: str) -> str:
+    """The job definition ARN without `:N`: Batch runs the newest ACTIVE revision for it."""
+    head, _, revision = arn.rpartition(":")
+    return head if revision.isdigit() and "job-definition/" in head else arn
+
+
 def short_name(arn: str) -> str:
     """name:revision, for messages."""
     return arn.rsplit("/", 1)[-1]
@@ -131,7 +137,10 @@ class Refresher:
                     f"{short_name(previous['jobDefinitionArn'])} again",
                     restored,
                 ) from failure
-        record.summary = f"{self.job_definition} → {short_name(registered['jobDefinitionArn'])}"
+        record.summary = (
+            f"{self.job_definition} → {short_name(registered['jobDefinitionArn'])}; callers "
+            f"submit with {self.job_definition} or {revisionless(registered['jobDefinitionArn'])}"
+        )
         return self._state(registered)
 
     def restore(self, state: TargetState, record: StepRecord) -> TargetState:
@@ -269,7 +278,11 @@ class Refresher:
     def _state(
         self, definition: Mapping[str, Any], *, restored_from: str | None = None
     ) -> TargetState:
-        detail: dict[str, Any] = {"revision": definition.get("revision")}
+        # What callers hold: jobs submitted with it run the newest ACTIVE revision.
+        detail: dict[str, Any] = {
+            "revision": definition.get("revision"),
+            "caller_arn": revisionless(str(definition["jobDefinitionArn"])),
+        }
         if self.target.job_queue:
             detail["job_queue"] = self.target.job_queue
         if restored_from:

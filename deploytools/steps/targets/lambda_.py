@@ -4,7 +4,10 @@ when the warm-up fails.
 
 Terraform creates the function and its alias wiring; deploytools owns the code that runs.
 Callers should reach the function through the alias: updating the code changes `$LATEST` at
-once, and only the alias is protected by the warm-up and the rollback.
+once, and only the alias is protected by the warm-up and the rollback. When an integration,
+event source mapping or function URL invokes the unqualified function (`lambda_callers`),
+the deploy says so, and the rollback and the warm-up's undo put `$LATEST`'s code back too.
+A version is published only when no published one has the same code and configuration.
 
 Zip packages up to 50 MB (zipped) go in the API call; larger ones need the `code_bucket` input
 (an S3 bucket in the function's region, e.g. a Terraform output), where the zip is uploaded
@@ -14,6 +17,7 @@ as `deploytools/<function>/<sha256>.zip` first.
 from __future__ import annotations
 
 import base64
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from deploytools.lib.image_reference import parse_image
 from deploytools.lib.retry import Backoff, retry
 from deploytools.lib.zip_selection import human_size
 from deploytools.output import Reporter, StepRecord, register_secret
-from deploytools.steps.targets import warmup
+from deploytools.steps.targets import lambda_callers, lambda_code_cache, warmup
 from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_zip import DIRECT_UPLOAD_LIMIT
@@ -102,6 +106,7 @@ class Refresher:
                 return None
             raise self._failed("get_function", exc) from exc
         config, code = function["Configuration"], function.get("Code", {})
+        names = sorted((config.get("Environment") or {}).get("Variables") or {})
         image = None
         if config.get("PackageType") == "Image":
             image = _published_image(config) or code.get("ImageUri")
@@ -115,9 +120,25 @@ class Refresher:
                 "alias": alias if version != LATEST else None,
                 "code_sha256": config.get("CodeSha256", ""),
                 "package_type": config.get("PackageType", "Zip"),
+                # Names only: values may be secrets, and the release record is kept in SSM.
+                "environment": names,
             },
         )
+        if version != LATEST:
+            missing = self._missing_on_latest(names)
+            if missing:
+                state.detail["latest_missing"] = missing
         return state, config
+
+    def _missing_on_latest(self, names: list[str]) -> list[str]:
+        """Variables of the served version that $LATEST lost (a Terraform apply that does not
+        ignore `environment` strips them; the next publish would lose them too)."""
+        try:
+            latest = self.client.get_function_configuration(FunctionName=self.function)
+        except ClientError as exc:
+            raise self._failed("get_function_configuration", exc) from exc
+        have = (latest.get("Environment") or {}).get("Variables") or {}
+        return [name for name in names if name not in have]
 
     def describe_change(self, image: str | None) -> str:
         now = self.current()
@@ -158,14 +179,32 @@ class Refresher:
                 f'function with Terraform as package_type = "{wanted}", or change the target'
             )
         if self._already_live(previous, live_config, image, code_sha256, inputs):
-            record.detail.update({"function": self.function, "version": previous.revision})
-            return previous
-        self._wait_updated("the previous update", settled_is_enough=True)
-        if image is not None:
+            drifted = self._latest_drift(previous, image, code_sha256, inputs)
+            if not drifted:
+                record.detail.update({"function": self.function, "version": previous.revision})
+                return previous
+            # Terraform (or a hand edit) changed $LATEST under the alias: put it back; the
+            # alias's version already has this code and configuration, so none is published.
+            record.change(
+                f"lambda {self.function}: $LATEST had drifted from version {previous.revision} "
+                f"({drifted}); put back"
+            )
+        if package is not None:  # kept even when Lambda has it: a rollback may need it back
+            lambda_code_cache.keep(self.function, package.code_sha256, package.path)
+        latest = self._wait_updated("the previous update", settled_is_enough=True)
+        callers = self._callers_bypassing_alias()
+        if self._latest_has_code(latest, image, code_sha256):
+            self.reporter.debug(f"{self.name}: $LATEST already has this code")
+        elif image is not None:
             self._retrying("update_function_code", FunctionName=self.function, ImageUri=image)
         else:
             assert package is not None  # checked above: no image means a package
             self._update_zip(package.path, package.code_sha256, inputs.code_bucket)
+        if callers:
+            record.change(
+                f"lambda {self.function}: $LATEST serves this code at once ({callers}); "
+                "a rollback moves $LATEST back too"
+            )
         try:
             config = self._wait_updated("the new code")
             config = self._update_configuration(config, inputs)
@@ -178,10 +217,17 @@ class Refresher:
                     previous,
                 ) from exc
             raise
-        sha = str(code_sha256) if image is None else config["CodeSha256"]
-        version = self._publish(sha, image)
-        record.change(f"lambda {self.function}: published version {version}")
-        if self.target.alias:
+        version = self._published_like(config, image)
+        if version is None:
+            sha = str(code_sha256) if image is None else config["CodeSha256"]
+            version = self._publish(sha, image)
+            record.change(f"lambda {self.function}: published version {version}")
+        else:
+            self.reporter.line(
+                f"  {self.name}: version {version} already has this code and configuration; "
+                "none published"
+            )
+        if self.target.alias and version != previous.revision:
             self._point_alias(version)
             record.change(f"lambda {self.function}: alias {self.target.alias} → {version}")
         result = self._warm_up(version)
@@ -192,7 +238,7 @@ class Refresher:
                 "seconds": round(result.seconds, 1),
             }
             if not result.healthy:
-                self._undo(previous, version, result)
+                self._undo(previous, version, result, move_latest=bool(callers))
         state = self.current()
         assert state is not None  # it existed a moment ago and we just published to it
         return state
@@ -215,6 +261,13 @@ class Refresher:
             raise self._failed(f"version {state.revision}", exc) from exc
         self._point_alias(state.revision)
         record.change(f"lambda {self.function}: alias {alias} → {state.revision}")
+        callers = self._callers_bypassing_alias()
+        if callers:
+            self._move_latest_to(state.revision, image=state.image)
+            record.change(
+                f"lambda {self.function}: $LATEST back on version {state.revision}'s code "
+                f"({callers})"
+            )
         result = self._warm_up(state.revision)
         if result is not None and not result.healthy:
             raise TargetFailed(
@@ -312,6 +365,33 @@ class Refresher:
             return False
         return not self._configuration_update(config, inputs)
 
+    def _latest_drift(
+        self,
+        previous: TargetState,
+        image: str | None,
+        code_sha256: str | None,
+        inputs: RefreshInputs,
+    ) -> str:
+        """How $LATEST differs from what the alias serves ("" when it does not)."""
+        if previous.revision == LATEST:
+            return ""
+        try:
+            latest = self.client.get_function_configuration(FunctionName=self.function)
+        except ClientError as exc:
+            raise self._failed("get_function_configuration", exc) from exc
+        drift = []
+        if not self._latest_has_code(latest, image, code_sha256):
+            drift.append("code")
+        update = self._configuration_update(latest, inputs)
+        if "Environment" in update:
+            have = (latest.get("Environment") or {}).get("Variables") or {}
+            wanted = update["Environment"]["Variables"]
+            changed = sorted(k for k in wanted if have.get(k) != wanted[k])
+            drift.append(f"environment {', '.join(changed)}")
+        if "Handler" in update:
+            drift.append("handler")
+        return "; ".join(drift)
+
     def _publish(self, code_sha256: str, image: str | None) -> str:
         description = f"deploytools: {image or 'zip ' + code_sha256}"[:256]
         try:
@@ -400,7 +480,14 @@ class Refresher:
             "lambda", endpoint_url=self.aws.endpoint_for("lambda"), config=config
         )
 
-    def _undo(self, previous: TargetState, version: str, result: ProbeRun) -> None:
+    def _undo(
+        self,
+        previous: TargetState,
+        version: str,
+        result: ProbeRun,
+        *,
+        move_latest: bool = False,
+    ) -> None:
         alias = self.target.alias
         why = (
             f"lambda {self.function}: version {version} did not warm up: {result.attempts} "
@@ -414,9 +501,100 @@ class Refresher:
             raise TargetFailed(f"{why}; alias {alias} was new and has been deleted again")
         self._point_alias(previous.revision)
         self.reporter.info(f"  ↺ {self.name}: alias {alias} back on version {previous.revision}")
+        if move_latest:
+            self._move_latest_to(previous.revision, image=previous.image)
+            self.reporter.info(
+                f"  ↺ {self.name}: $LATEST back on version {previous.revision}'s code"
+            )
         restored = self.current()
         raise RolledBack(
             f"{why}; alias {alias} points back at version {previous.revision}", restored or previous
+        )
+
+    def _callers_bypassing_alias(self) -> str:
+        """What invokes $LATEST rather than the alias, in words; "" when nothing does."""
+        report = lambda_callers.read_callers(self.aws, self.function)
+        for why in report.unread:
+            self.reporter.debug(f"{self.name}: callers not read: {why}")
+        bypassing = report.bypassing
+        if bypassing and self.target.alias:
+            self.reporter.warn(
+                f"lambda {self.function}: {'; '.join(c.describe() for c in bypassing)}: "
+                f"point it at alias {self.target.alias} so rollbacks and warm-ups protect "
+                "it (DT011)"
+            )
+        return "; ".join(c.describe() for c in bypassing)
+
+    def _latest_has_code(self, latest: dict[str, Any], image: str | None, sha: str | None) -> bool:
+        """$LATEST (whose configuration is `latest`) already runs this image or zip."""
+        if image is None:
+            return sha is not None and sha == latest.get("CodeSha256")
+        try:
+            code = self.client.get_function(FunctionName=self.function).get("Code", {})
+        except ClientError as exc:
+            raise self._failed("get_function", exc) from exc
+        return image in (code.get("ImageUri"), code.get("ResolvedImageUri"))
+
+    def _published_like(self, config: dict[str, Any], image: str | None) -> str | None:
+        """The newest published version with $LATEST's code and configuration, if any."""
+        wanted = _fingerprint(config)
+        found: list[int] = []
+        try:
+            pages = self.client.get_paginator("list_versions_by_function").paginate(
+                FunctionName=self.function
+            )
+            for page in pages:
+                for version in page.get("Versions", []):
+                    number = str(version.get("Version"))
+                    if number == LATEST or _fingerprint(version) != wanted:
+                        continue
+                    named = _published_image(version)
+                    if image is not None and named is not None and named != image:
+                        continue
+                    found.append(int(number))
+        except ClientError as exc:
+            raise self._failed("list_versions_by_function", exc) from exc
+        return str(max(found)) if found else None
+
+    def _move_latest_to(self, version: str, *, image: str | None) -> None:
+        """Give $LATEST the code and environment of a published version."""
+        try:
+            function = self.client.get_function(FunctionName=self.function, Qualifier=version)
+        except ClientError as exc:
+            raise self._failed(f"version {version}", exc) from exc
+        config, code = function["Configuration"], function.get("Code", {})
+        latest = self._wait_updated("the previous update", settled_is_enough=True)
+        if not self._latest_has_code(latest, image, config.get("CodeSha256")):
+            if config.get("PackageType") == "Image":
+                uri = image or _published_image(config) or code.get("ImageUri")
+                self._retrying("update_function_code", FunctionName=self.function, ImageUri=uri)
+            else:
+                zipped = lambda_code_cache.load(self.function, str(config["CodeSha256"]))
+                if zipped is None:
+                    zipped = self._download(code, version)
+                self._retrying("update_function_code", FunctionName=self.function, ZipFile=zipped)
+            latest = self._wait_updated(f"$LATEST back on version {version}'s code")
+        environment = (config.get("Environment") or {}).get("Variables") or {}
+        if environment != ((latest.get("Environment") or {}).get("Variables") or {}):
+            self._retrying(
+                "update_function_configuration",
+                FunctionName=self.function,
+                Environment={"Variables": environment},
+            )
+            self._wait_updated(f"$LATEST back on version {version}'s configuration")
+
+    def _download(self, code: dict[str, Any], version: str) -> bytes:
+        """A version's zip from the URL Lambda gives for it (AWS only: an emulator's URL
+        names AWS's own hosts, which this run must not reach)."""
+        location = str(code.get("Location") or "")
+        if self.aws.endpoint_for("lambda") is None and location.startswith("https://"):
+            with urllib.request.urlopen(location, timeout=60) as answer:  # noqa: S310 (https only)
+                data: bytes = answer.read()
+                return data
+        raise TargetFailed(
+            f"lambda {self.function}: the alias is back on version {version}, but $LATEST "
+            f"still runs the newer code: version {version}'s zip is not in this machine's "
+            "deploytools cache and Lambda gives no URL to fetch it; redeploy that commit"
         )
 
     # --- helpers ----------------------------------------------------------------------------
@@ -491,6 +669,17 @@ class Refresher:
             message = exc.response.get("Error", {}).get("Message", str(exc))
             return TargetFailed(f"{where}: not found: {message}")
         return TargetFailed(describe(where, exc, default_code="Error"))
+
+
+def _fingerprint(config: dict[str, Any]) -> tuple[object, ...]:
+    """What makes two versions serve the same: code and the configuration deploytools sets."""
+    environment = (config.get("Environment") or {}).get("Variables") or {}
+    return (
+        config.get("CodeSha256"),
+        tuple(sorted(environment.items())),
+        config.get("Handler"),
+        config.get("Runtime"),
+    )
 
 
 def _published_image(config: dict[str, Any]) -> str | None:

@@ -218,6 +218,9 @@ resource "aws_batch_job_definition" "this" {
   tags = var.tags
 
   lifecycle {
+    # deploytools registers the revisions that change the image and environment.
+    ignore_changes = [container_properties]
+
     precondition {
       condition     = local.image != null
       error_message = "No image for \"${var.image_key}\": pass it in deploytools_images (TF_VAR_deploytools_images) or set image."

@@ -4,8 +4,8 @@ output "job_definition_name" {
 }
 
 output "job_definition_arn" {
-  description = "ARN of the revision Terraform registered (deploytools registers later ones)."
-  value       = try(aws_batch_job_definition.this[0].arn, null)
+  description = "ARN without the revision: jobs submitted with it run the newest ACTIVE revision, which deploytools registers."
+  value       = try(aws_batch_job_definition.this[0].arn_prefix, null)
 }
 
 output "job_role_arn" {
