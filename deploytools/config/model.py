@@ -124,6 +124,15 @@ class LambdaPackage(Strict):
     source: str = Field(description="Folder zipped deterministically, relative to the config.")
     excludes: list[str] = Field(default_factory=list, description="Glob patterns left out.")
     handler: str | None = None
+    requirements: str | None = Field(
+        None,
+        description="Requirements file, relative to the config (default: the source folder's "
+        "requirements.txt, else its pyproject.toml dependencies).",
+    )
+    runtime: Annotated[str, StringConstraints(pattern=r"^python3\.[0-9]+$")] = Field(
+        "python3.12", description="The function's runtime: dependencies are installed for it."
+    )
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
 
 
 class Warmup(Strict):
