@@ -13,6 +13,7 @@ import pytest
 from deploytools.steps.images.base_standin import (
     LOCAL_PYTHON,
     STANDIN_LABEL,
+    StandIns,
     base_images,
     is_python_base,
 )
@@ -142,3 +143,28 @@ def test_bases_are_read_with_build_args_and_stages_left_out() -> None:
 )
 def test_which_bases_a_standin_serves(image: str, served: bool) -> None:
     assert is_python_base(image) is served
+
+
+class _EngineWithout:
+    """A fake engine that has none of the images asked for (no engine call is made for real:
+    the test reads the message for a machine without the root filesystem image)."""
+
+    class images:  # the SDK's attribute name
+        @staticmethod
+        def get(ref: str) -> object:
+            raise docker.errors.ImageNotFound(ref)
+
+
+def test_without_the_rootfs_image_the_message_names_the_base_and_the_fix(tmp_path: Path) -> None:
+    standins = StandIns(lambda: _EngineWithout())
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM node:20 AS web\nFROM python:3.12-slim\n")
+    with pytest.raises(BuildFailed) as err:
+        standins.prepare(
+            "api", dockerfile, build_args={}, platform="linux/amd64", progress=lambda _: None
+        )
+    assert str(err.value) == (
+        "image api: FROM python:3.12-slim (line 2) is not available here and this engine "
+        "cannot pull it; run `bash scripts/services up --python-base` (it makes "
+        "deploytools/python:3-local) so deploytools can make a stand-in, or `docker load` the image"
+    )

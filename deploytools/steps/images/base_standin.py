@@ -129,9 +129,14 @@ class StandIns:
                     f"{where} for {platform} is not available here, and the stand-in base "
                     f"{LOCAL_PYTHON} is {arch}: build for {arch}, or `docker load` the image"
                 )
-            version = _python_version(client)
-            context = _standin_context(base.image, version, where)
-            _build(client, context, tag=base.image, where=where)
+            import docker.errors
+
+            try:
+                version = _python_version(client)
+                _build(client, _standin_context(base.image, version, where), tag=base.image,
+                       where=where)  # fmt: skip
+            except docker.errors.DockerException as exc:
+                raise BuildFailed(f"{where}: making its stand-in failed: {exc}") from exc
             made = _local(client, base.image)
             if made is None:
                 raise BuildFailed(f"{where}: the stand-in build reported no image")
