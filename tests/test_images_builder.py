@@ -28,6 +28,9 @@ with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
     log.write(json.dumps({"args": args, "stdin": stdin}) + "\n")
 if args[:2] == ["buildx", "version"]:
     sys.exit(0 if os.environ.get("FAKE_BUILDX") == "1" else 1)
+if args[:2] == ["network", "ls"]:  # the engine's bridge networks, one name a line
+    print(os.environ.get("FAKE_BRIDGE", "bridge"))
+    sys.exit(0)
 if args[:2] == ["buildx", "build"]:
     if os.environ.get("FAKE_BUILD_FAILS") == "1":
         sys.stderr.write(
@@ -112,16 +115,29 @@ def test_buildx_is_chosen_where_present_and_pushes_itself(
     recorded = calls(fake_docker)
     assert [c["args"][:2] for c in recorded] == [  # type: ignore[index]
         ["buildx", "version"],
+        ["network", "ls"],
         ["login", "--username"],
         ["buildx", "build"],
     ]
-    login = recorded[1]
+    login = recorded[2]
     assert login["args"] == [
         "login", "--username", "AWS", "--password-stdin", "123.dkr.ecr.us-east-1.amazonaws.com",
     ]  # fmt: skip
     assert login["stdin"] == "s3cr3t-token"  # never on the command line
-    assert recorded[2]["args"] == buildx_args(request_, push=True)[1:]
+    assert recorded[3]["args"] == buildx_args(request_, push=True)[1:]
+    assert "--network" not in recorded[3]["args"]  # type: ignore[operator]
     assert progress == ["api: [2/3] COPY app.py /app/", "api: [3/3] RUN true"]
+
+
+def test_buildx_builds_with_the_host_network_where_the_engine_has_no_bridge(
+    fake_docker: Path, request_: BuildRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_BRIDGE", "")
+    builder = builders.BuildxBuilder(client_factory=lambda: pytest.fail("FROM scratch: no SDK"))
+    builder.build(request_, push=None, progress=lambda _: None)
+    build = calls(fake_docker)[-1]["args"]
+    assert build == buildx_args(request_, push=False, network="host")[1:]
+    assert build[-4:-1] == ["--network", "host", "--load"]  # type: ignore[index]
 
 
 def test_a_buildx_failure_names_the_failing_step(

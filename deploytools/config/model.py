@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 Platform = Literal["linux/amd64", "linux/arm64"]
+
+
+def _json_value(value: Any) -> Any:
+    """A value JSON can carry (YAML also reads dates and the like): Terraform gets it as JSON."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"map keys must be strings, not {key!r}")
+            _json_value(child)
+    elif isinstance(value, list):
+        for child in value:
+            _json_value(child)
+    elif value is None or not isinstance(value, str | int | float | bool):
+        raise ValueError(
+            "expected a string, number, boolean, list or map "
+            f"(got {'null' if value is None else type(value).__name__}); quote it as a string"
+        )
+    return value
+
+
+# Any for the type checker, checked to be JSON by the validator: lists and maps reach Terraform
+# as JSON, which Terraform parses as HCL for variables of complex types.
+TfValue = Annotated[
+    Any,
+    AfterValidator(_json_value),
+    WithJsonSchema({"type": ["string", "number", "boolean", "array", "object"]}),
+]
 
 
 class Strict(BaseModel):
@@ -53,8 +88,13 @@ class Terraform(Strict):
     backend_config: dict[str, str] = Field(
         default_factory=dict, description="terraform init -backend-config key=value pairs."
     )
-    vars: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="Extra TF_VAR_* values (never secrets)."
+    vars: dict[str, TfValue] = Field(
+        default_factory=dict,
+        description="Extra TF_VAR_* values, any JSON value (never secrets).",
+    )
+    var_files: list[str] = Field(
+        default_factory=list,
+        description="-var-file= files in order, relative to deploytools.yml; {env} allowed.",
     )
 
 
@@ -96,6 +136,15 @@ class LambdaPackage(Strict):
     source: str = Field(description="Folder zipped deterministically, relative to the config.")
     excludes: list[str] = Field(default_factory=list, description="Glob patterns left out.")
     handler: str | None = None
+    requirements: str | None = Field(
+        None,
+        description="Requirements file, relative to the config (default: the source folder's "
+        "requirements.txt, else its pyproject.toml dependencies).",
+    )
+    runtime: Annotated[str, StringConstraints(pattern=r"^python3\.[0-9]+$")] = Field(
+        "python3.12", description="The function's runtime: dependencies are installed for it."
+    )
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
 
 
 class Warmup(Strict):

@@ -4,6 +4,9 @@
   --sbom=false`, with cache-from/to, run through deploytools.proc; it pushes itself (--push).
 - the Docker SDK's legacy builder (where buildx is absent): we send the context tarball we
   hashed, with `platform=`; the legacy builder never adds attestations. Pushed separately.
+
+Both build with the host's network where the engine has no bridge (engine_network), and there
+make stand-ins for the `python:X.Y[-slim]` bases the engine lacks (base_standin).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from deploytools import proc
 from deploytools.errors import BadInput, CommandFailed
 from deploytools.lib.build_context import BuildContext, write_tar
 from deploytools.lib.retry import Backoff, retry
+from deploytools.steps.images.base_standin import StandIns
 from deploytools.steps.images.content_tag import file_digest
+from deploytools.steps.images.engine_network import cli_network_mode, sdk_network_mode
 from deploytools.steps.images.errors import BuildFailed, DockerUnavailable
 from deploytools.steps.images.registry import Endpoint
 from deploytools.steps.images.registry import push as _push
@@ -104,14 +109,14 @@ def choose_builder(
 ) -> Builder:
     """buildx where present, else the SDK's legacy builder (the engine must answer)."""
     if buildx_available():
-        return BuildxBuilder(backoff=backoff)
+        return BuildxBuilder(backoff=backoff, client_factory=client_factory)
     return SdkBuilder(client_factory(), backoff=backoff)
 
 
 # --- buildx ---------------------------------------------------------------------------
 
 
-def buildx_args(request: BuildRequest, *, push: bool) -> list[str]:
+def buildx_args(request: BuildRequest, *, push: bool, network: str | None = None) -> list[str]:
     args = [
         "docker", "buildx", "build",
         "--platform", request.platform,
@@ -130,6 +135,8 @@ def buildx_args(request: BuildRequest, *, push: bool) -> list[str]:
         args += ["--cache-to", ref]
     for tag in request.tags:
         args += ["--tag", tag]
+    if network:
+        args += ["--network", network]
     args.append("--push" if push else "--load")
     args.append(str(request.context.root))
     return args
@@ -151,8 +158,11 @@ def buildx_login(endpoint: Endpoint) -> None:
 class BuildxBuilder:
     name = "buildx"
 
-    def __init__(self, *, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self, *, backoff: Backoff | None = None, client_factory: Callable[[], Any] | None = None
+    ) -> None:
         self.backoff = backoff or Backoff()
+        self.standins = StandIns(client_factory or docker_client)
 
     def has_image(self, ref: str) -> bool:
         found = proc.run(
@@ -161,9 +171,18 @@ class BuildxBuilder:
         return found.returncode == 0
 
     def build(self, request: BuildRequest, *, push: Endpoint | None, progress: Progress) -> None:
+        network = cli_network_mode(docker_host())
+        if network:  # an engine that cannot pull: python bases may need stand-ins
+            self.standins.prepare(
+                request.name,
+                request.context.dockerfile,
+                build_args=request.build_args,
+                platform=request.platform,
+                progress=progress,
+            )
         if push is not None:
             buildx_login(push)
-        args = buildx_args(request, push=push is not None)
+        args = buildx_args(request, push=push is not None, network=network)
 
         def once() -> subprocess.CompletedProcess[str]:
             return proc.run(args, env={"DOCKER_HOST": docker_host()}, timeout=3600)
@@ -201,6 +220,7 @@ class SdkBuilder:
     def __init__(self, client: Any, *, backoff: Backoff | None = None) -> None:
         self.client = client
         self.backoff = backoff or Backoff()
+        self.standins = StandIns(lambda: client)
 
     def build(self, request: BuildRequest, *, push: Endpoint | None, progress: Progress) -> None:
         self._build(request, progress)
@@ -219,6 +239,15 @@ class SdkBuilder:
         import docker.errors
 
         ctx = request.context
+        network = sdk_network_mode(self.client)
+        if network:  # an engine that cannot pull: python bases may need stand-ins
+            self.standins.prepare(
+                request.name,
+                ctx.dockerfile,
+                build_args=request.build_args,
+                platform=request.platform,
+                progress=progress,
+            )
         dockerfile = ctx.dockerfile_in_context or f".dockerfile.{file_digest(ctx.dockerfile)[:12]}"
         log = _BuildLog(request.name, progress)
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as tarball:
@@ -236,6 +265,7 @@ class SdkBuilder:
                     rm=True,
                     forcerm=True,
                     pull=False,
+                    network_mode=network,  # RUN steps reach what the host reaches
                     decode=True,
                 )
                 for chunk in stream:

@@ -80,6 +80,7 @@ from deploytools.steps.terraform.env import IMAGES_VAR, terraform_env
 from deploytools.steps.terraform.errors import PlanTampered, TerraformFailed, TerraformNotInstalled
 from deploytools.steps.terraform.plan import Action, PlanSummary, ResourceChange
 from deploytools.steps.terraform.runner import TerraformRunner
+from deploytools.steps.terraform.var_files import resolve_var_files
 
 __all__ = [
     "IMAGES_VAR",
@@ -91,5 +92,6 @@ __all__ = [
     "TerraformNotInstalled",
     "TerraformRunner",
     "find_terraform",
+    "resolve_var_files",
     "terraform_env",
 ]

@@ -14,11 +14,11 @@ ENV_VAR = "TF_VAR_deploytools_env"
 
 
 def _tf_var_value(value: object) -> str:
-    # Terraform parses TF_VAR_* of non-string types as HCL literals; bools and numbers
-    # print the same in HCL as in JSON.
+    # Terraform takes a string variable's TF_VAR_* as it is and parses any other type as an
+    # HCL expression; JSON is valid HCL for numbers, bools, lists/tuples and maps/objects.
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def endpoint_env(aws: AwsContext) -> dict[str, str]:
@@ -43,12 +43,12 @@ def terraform_env(
     *,
     env: str,
     images: Mapping[str, str],
-    variables: Mapping[str, str | int | float | bool] | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> dict[str, str]:
     """Everything Terraform needs to see: AWS_*, TF_VAR_deploytools_*, config `terraform.vars`.
 
     `images` maps image name -> `repository@sha256:...`; `variables` are the config's
-    `terraform.vars` (never secrets: they reach Terraform as plain TF_VAR_* values).
+    `terraform.vars`, any JSON value (never secrets: they reach Terraform as plain TF_VAR_*).
     """
     result = {
         "AWS_REGION": aws.region,

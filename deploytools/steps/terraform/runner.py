@@ -145,13 +145,18 @@ class TerraformRunner:
             self._run("validate", ["validate", "-no-color"])
             record.summary = str(self.dir)
 
-    def plan(self, *, destroy: bool = False) -> PlanSummary:
-        """Plan to a file and summarise it; the summary carries the file's sha256."""
+    def plan(self, *, destroy: bool = False, var_files: Sequence[Path] = ()) -> PlanSummary:
+        """Plan to a file and summarise it; the summary carries the file's sha256.
+
+        `var_files` become `-var-file=` arguments in their order (a later file wins), as
+        resolve_var_files returns them; the plan file then holds their values for apply.
+        """
         path = self.work_dir / f"plan-{uuid.uuid4().hex[:12]}.tfplan"
         args = [
             "plan", "-input=false", "-no-color", "-detailed-exitcode",
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={path}",
         ]  # fmt: skip
+        args += [f"-var-file={file}" for file in var_files]
         if destroy:
             args.append("-destroy")
         with self.reporter.step("terraform plan") as record:
