@@ -27,6 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-older", action="store_true",
         help="deploy even when the commit is older than the live release's",
     )  # fmt: skip
+    parser.add_argument(
+        "--allow-empty", action="store_true",
+        help="succeed even when every target is skipped (nothing deployed)",
+    )  # fmt: skip
+    add_force_unlock(parser)
+
+
+def add_force_unlock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force-unlock", metavar="ID",
+        help="remove the environment's lock with this id (a run that died holding it) first",
+    )  # fmt: skip
 
 
 def default_ports(app: App) -> Ports:
@@ -63,6 +75,8 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         tag=getattr(app.args, "tag", None),
         yes=bool(getattr(app.args, "yes", False)),
         registry=registry,
+        force_unlock=getattr(app.args, "force_unlock", None),
+        allow_empty=bool(getattr(app.args, "allow_empty", False)),
     )
     return Run(
         config=app.config,
@@ -90,6 +104,9 @@ def run(app: App) -> int:
         github.set_output("release", release)
     if app.args.json:
         reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
+    elif not result.changed:
+        live = f"release {release} is live" if release else "no release recorded"
+        reporter.line(f"deployed {result.env}: nothing changed ({live})")
     else:
         reporter.line(f"deployed {result.env}" + (f": release {release}" if release else ""))
     return ExitCode.OK

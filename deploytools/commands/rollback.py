@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from deploytools.commands import App, add_env, add_only
-from deploytools.commands.deploy import make_run
+from deploytools.commands.deploy import add_force_unlock, make_run
 from deploytools.errors import ExitCode
 from deploytools.output import github
 
 NAME = "rollback"
-HELP = "restore the previous release (or --to RELEASE) on every target"
+HELP = "restore the last release that differs from what is live (or --to RELEASE)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm a rollback of a protected environment"
     )
+    add_force_unlock(parser)
 
 
 def run(app: App) -> int:
@@ -35,6 +36,8 @@ def run(app: App) -> int:
         github.set_output("release", release)
     if app.args.json:
         reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
+    elif result.to is None or release is None:
+        reporter.line(result.note)
     else:
         reporter.line(f"rolled back {result.env} to {result.to.id}: release {release}")
     return ExitCode.OK

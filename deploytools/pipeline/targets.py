@@ -93,6 +93,9 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
             before = refresher.current()
             try:
                 after = _act(refresher, job, record)
+            except KeyboardInterrupt:
+                record.summary = "interrupted"
+                raise
             except RolledBack as exc:
                 record.status = Status.ROLLED_BACK
                 record.summary = f"rolled back to {label(exc.restored)}: {_first(exc)}"
@@ -111,6 +114,8 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
     except Exception as exc:  # a target's failure must not stop the others
         error = str(exc) or type(exc).__name__
         return TargetResult(job.name, Status.FAILED, before, None, error, exception=exc)
+    except KeyboardInterrupt as exc:  # the pipeline records what is live, then re-raises it
+        return TargetResult(job.name, Status.FAILED, before, None, "interrupted", exception=exc)
 
 
 def _refresher(run: Run, name: str, target: Target) -> Refresher:
