@@ -23,7 +23,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -239,7 +239,14 @@ class ReleaseStore:
     # writing
 
     def write(self, release: Release) -> Release:
-        """Store `release` under a new id (created only if absent), then prune old ones."""
+        """Store `release` under a new id (created only if absent), then prune old ones.
+
+        The id is moved past the latest one when this machine's clock is behind the one that
+        wrote it, so `latest` stays the last one written.
+        """
+        ids = self.ids()
+        if ids and release.id <= ids[-1]:
+            release = replace(release, id=_after(ids[-1], release.id))
         for _ in range(5):
             try:
                 written = self._create(release)
@@ -341,6 +348,20 @@ _PART = re.compile(r"\.\d+$")
 
 def _is_head(name: str) -> bool:
     return _PART.search(name) is None
+
+
+_STAMP = re.compile(r"^r-(\d{8}T\d{9})Z-")
+_STAMP_FORMAT = "%Y%m%dT%H%M%S%f"
+
+
+def _after(latest: str, release_id: str) -> str:
+    """`release_id` re-stamped one millisecond after `latest` (same commit and suffix)."""
+    found, mine = _STAMP.match(latest), _STAMP.match(release_id)
+    if found is None or mine is None:  # an id of another shape: leave the order to time
+        return release_id
+    moment = datetime.strptime(found.group(1) + "000", _STAMP_FORMAT) + timedelta(milliseconds=1)
+    stamp = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}"
+    return f"r-{stamp}Z-{release_id[mine.end() :]}"
 
 
 def _with_new_suffix(release_id: str) -> str:
