@@ -119,15 +119,18 @@ def test_keeps_the_last_n_and_deletes_older_ones(ssm: Any) -> None:
 
 
 def test_an_id_taken_by_another_run_gets_a_new_suffix_and_nothing_is_overwritten(
-    ssm: Any,
+    ssm: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = ReleaseStore(ssm, project="shop", env="dev")
     first = store.write(release("r-20251020T120000000Z-abcdef1-aaaaaa"))
+    # As when another run wrote the same id after this one listed: only the create can tell.
+    monkeypatch.setattr(store, "ids", lambda: [])
     second = store.write(release("r-20251020T120000000Z-abcdef1-aaaaaa", reason="other"))
     assert first.id == "r-20251020T120000000Z-abcdef1-aaaaaa"
     assert re.fullmatch(r"r-20251020T120000000Z-abcdef1-[0-9a-f]{6}", second.id)
     assert second.id != first.id
     assert store.get(first.id).reason == "" and store.get(second.id).reason == "other"
+    monkeypatch.undo()
     assert sorted(store.ids()) == sorted([first.id, second.id])
 
 
