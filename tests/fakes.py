@@ -127,6 +127,8 @@ class FakeRefresher:
             raise RuntimeError(f"{self.name}: restore failed")
         with self.world.lock:
             self.world.live[self.name] = state
+        if self.name in self.world.interrupt:
+            raise KeyboardInterrupt
         return state
 
 

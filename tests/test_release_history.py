@@ -22,9 +22,9 @@ from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
 from deploytools.config import EnvConfig
 from deploytools.output import Reporter
-from deploytools.pipeline import deploy
+from deploytools.pipeline import deploy, rollback
 from deploytools.steps.images import BuildImages, ImageResult
-from deploytools.steps.release import Outcome, ReleaseStore
+from deploytools.steps.release import Kind, Outcome, ReleaseStore
 from tests.fakes import (
     BASE_CONFIG,
     OUTPUTS,
@@ -131,6 +131,26 @@ def test_an_interrupted_rollout_records_an_interrupted_release(
     assert store(aws).previous() is not None  # rollback skips it, to the last good release
     names = [p["Name"] for p in aws.client("ssm").describe_parameters()["Parameters"]]
     assert "/deploytools/shop/dev/lock" not in names  # released on the way out
+
+
+def test_an_interrupted_rollback_records_an_interrupted_rollback(
+    aws: AwsContext, repo: Path
+) -> None:
+    world = World()
+    first = deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS))).release
+    deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
+    world.interrupt.add("predict")
+    with pytest.raises(KeyboardInterrupt):
+        rollback(make_run(repo, fake_ports(world, outputs=OUTPUTS)), to=None)
+    recorded = store(aws).current()
+    assert first is not None and recorded is not None
+    assert (recorded.kind, recorded.status, recorded.rollback_of) == (
+        Kind.ROLLBACK,
+        Outcome.INTERRUPTED,
+        first.id,
+    )
+    assert recorded.targets["predict"]["revision"] == "arn:fake:predict:1"  # read back
+    assert recorded.targets["api"]["revision"] == "arn:fake:api:1"
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from deploytools.pipeline import preflight
 from deploytools.pipeline.changes import ChangeLog
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
-from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
+from deploytools.pipeline.targets import TargetJob, TargetResult, after_interrupt, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
 from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
@@ -409,7 +409,8 @@ def _record(
                 return None
             results = done.results
             if interrupted is not None:
-                results = _after_interrupt(run, done)
+                in_flight = done.jobs if done.stage == "targets" else []
+                results = after_interrupt(run, in_flight, done.results)
                 changes += [f"interrupted during {done.stage}: nothing more was done"]
             targets = dict(previous.targets) if previous else {}
             for result in results:
@@ -459,21 +460,6 @@ def _record(
         with suppress(Exception):
             run.reporter.warn(f"the release record was not written: {exc}")
         return None
-
-
-def _after_interrupt(run: Run, done: _Progress) -> list[TargetResult]:
-    """The targets' results so far; what a target in flight runs now is read back."""
-    results = [r for r in done.results if not isinstance(r.exception, KeyboardInterrupt)]
-    finished = {r.name for r in results}
-    for job in done.jobs if done.stage == "targets" else []:
-        if job.name in finished or job.skip:
-            continue
-        with suppress(Exception):
-            live = run.ports.refreshers.refresher(
-                job.name, job.target, aws=run.aws, reporter=run.reporter
-            ).current()
-            results.append(TargetResult(job.name, Status.FAILED, after=live, error="interrupted"))
-    return results
 
 
 def _signal_name(exc: KeyboardInterrupt) -> str:

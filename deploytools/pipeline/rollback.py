@@ -4,6 +4,7 @@ every target, and record it; when no release differs, there is nothing to roll b
 from __future__ import annotations
 
 import signal
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,13 @@ from deploytools.pipeline.changes import ChangeLog
 from deploytools.pipeline.context import Run, TargetsFailed
 from deploytools.pipeline.locking import environment_locked
 from deploytools.pipeline.status import needs_outputs
-from deploytools.pipeline.targets import TargetJob, TargetResult, read_all, run_targets
+from deploytools.pipeline.targets import (
+    TargetJob,
+    TargetResult,
+    after_interrupt,
+    read_all,
+    run_targets,
+)
 from deploytools.steps.release import Kind, Outcome, Release, ReleaseStore, new_release_id, who
 from deploytools.steps.targets.base import TargetState
 
@@ -86,11 +93,17 @@ def _rollback(run: Run, env: EnvConfig, to: str | None) -> RollbackResult:
         if name in chosen.targets
     ]
     log = ChangeLog(run.reporter)
-    results = run_targets(run, jobs)
-    interrupted = next(
+    interrupted: KeyboardInterrupt | None = None
+    try:
+        results = run_targets(run, jobs)
+    except KeyboardInterrupt as exc:  # signalled while waiting on the targets
+        results, interrupted = [], exc
+    interrupted = interrupted or next(
         (r.exception for r in results if isinstance(r.exception, KeyboardInterrupt)), None
     )
-    failed = [r for r in results if not r.ok and r.exception is not interrupted]
+    if interrupted is not None:
+        results = after_interrupt(run, jobs, results)
+    failed = [r for r in results if not r.ok and r.error != "interrupted"]
     failure = (
         TargetsFailed(
             "\n".join(f"restore {r.name} {r.status.value}: {r.error}" for r in failed),
@@ -99,13 +112,15 @@ def _rollback(run: Run, env: EnvConfig, to: str | None) -> RollbackResult:
         if failed
         else None
     )
-    if interrupted is not None or failure is not None or not log.nothing_changed():
-        written = _record(run, env, store, current, chosen, results, failure, log, interrupted)
+    if interrupted is not None:
+        with suppress(Exception):  # the interrupt is the news; a record is best effort
+            _record(run, env, store, current, chosen, results, failure, log, interrupted)
+        raise interrupted
+    if failure is not None or not log.nothing_changed():
+        written = _record(run, env, store, current, chosen, results, failure, log, None)
     else:
         written = None
         run.reporter.line(f"  every target already runs {chosen.id}: nothing recorded")
-    if interrupted is not None:
-        raise interrupted
     if failure is not None:
         raise failure
     note = "" if written else f"nothing to roll back: live already matches {chosen.id}"
@@ -171,7 +186,7 @@ def _record(
                 continue
             targets[result.name] = result.after.as_dict()
             image_name = env.model.targets[result.name].image
-            if image_name and image_name in chosen.images:
+            if result.ok and image_name and image_name in chosen.images:
                 images[image_name] = chosen.images[image_name]
         sha = chosen.git_sha
         now = run.ports.clock.now()

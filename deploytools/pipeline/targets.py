@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -175,3 +176,19 @@ def read_all(run: Run, jobs: Sequence[TargetJob]) -> list[tuple[str, TargetState
             return job.name, None, str(exc) or type(exc).__name__
 
     return concurrently(jobs, read, max_workers=run.options.max_parallel)
+
+
+def after_interrupt(
+    run: Run, jobs: Sequence[TargetJob], results: Sequence[TargetResult]
+) -> list[TargetResult]:
+    """After an interrupt: the results that finished, and what each target still in flight
+    runs now, read back (best effort: the run is being stopped)."""
+    done = [r for r in results if not isinstance(r.exception, KeyboardInterrupt)]
+    finished = {r.name for r in done}
+    for job in jobs:
+        if job.name in finished or job.skip:
+            continue
+        with suppress(Exception):  # unreadable now: the record keeps what it had
+            live = _refresher(run, job.name, job.target).current()
+            done.append(TargetResult(job.name, Status.FAILED, after=live, error="interrupted"))
+    return done
