@@ -46,6 +46,7 @@ class World:
     calls: list[tuple[str, str]] = field(default_factory=list)
     latency: float = 0.0  # seconds each refresh/restore takes
     fail: dict[str, str] = field(default_factory=dict)  # target -> "rolled_back" | "error"
+    interrupt: set[str] = field(default_factory=set)  # targets whose rollout Ctrl-C stops
     build: int = 0  # bumped per deploy: a new image digest each time
     spans: list[tuple[float, float]] = field(default_factory=list)  # each refresh's start, end
     packages: dict[str, Any] = field(default_factory=dict)  # what Terraform was handed
@@ -101,6 +102,8 @@ class FakeRefresher:
             raise RolledBack(f"{self.name}: the new revision never became healthy", before)
         if failure == "error":
             raise RuntimeError(f"{self.name}: boom")
+        if before is not None and inputs.image is not None and before.image == inputs.image:
+            return before  # the image it runs already: nothing to do
         number = int(before.revision.rsplit(":", 1)[-1]) + 1 if before else 1
         after = TargetState(
             target=self.name,
@@ -113,6 +116,8 @@ class FakeRefresher:
         with self.world.lock:
             self.world.live[self.name] = after
         record.change(f"{self.name} revision {number}")
+        if self.name in self.world.interrupt:  # the service moved; its wait is cut short
+            raise KeyboardInterrupt
         return after
 
     def restore(self, state: TargetState, record: StepRecord) -> TargetState:
@@ -122,6 +127,8 @@ class FakeRefresher:
             raise RuntimeError(f"{self.name}: restore failed")
         with self.world.lock:
             self.world.live[self.name] = state
+        if self.name in self.world.interrupt:
+            raise KeyboardInterrupt
         return state
 
 

@@ -14,8 +14,8 @@ from deploytools.commands import COMMANDS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DESIGN_COMMANDS = [
-    "check", "plan", "deploy", "rollback", "status", "build", "secrets", "matrix", "sandbox",
-    "schema",
+    "check", "plan", "deploy", "rollback", "status", "releases", "build", "secrets", "matrix",
+    "sandbox", "schema",
 ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ record run for real against moto (in-process).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.commands import deploy as deploy_command
 from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
+
+RELEASE_ID = r"r-20251020T120001000Z-abcdef1-[0-9a-f]{6}"
 
 
 @pytest.fixture
@@ -50,9 +53,9 @@ def test_json_prints_one_document_with_every_step(
     assert code == 0, err
     doc = json.loads(out)  # the whole of stdout is one JSON document
     assert doc["ok"] is True and doc["exit_code"] == 0
-    assert doc["release"] == "r-20251020T120001Z-abcdef1"
+    assert re.fullmatch(RELEASE_ID, doc["release"])
     steps = {s["name"]: s for s in doc["steps"]}
-    assert list(steps)[:5] == ["check", "account", "secrets", "images", "terraform"]
+    assert list(steps)[:6] == ["check", "account", "lock", "secrets", "images", "terraform"]
     assert list(steps)[-3:] == ["amplify", "smoke", "release"]
     for step in doc["steps"]:
         assert set(step) == {"name", "status", "seconds", "summary", "changed", "detail"}
@@ -67,7 +70,7 @@ def test_json_prints_one_document_with_every_step(
         steps["target api"]["summary"]
         == f"(nothing) → arn:fake:api:1 ({doc['images']['api']['digest'][:19]})"
     )
-    assert steps["release"]["changed"] == ["release r-20251020T120001Z-abcdef1"]
+    assert steps["release"]["changed"] == [f"release {doc['release']}"]
     assert steps["check"]["status"] == "unchanged"
     assert "✓ images" in err  # human lines go to stderr under --json
 
@@ -78,9 +81,15 @@ def test_text_output_one_line_per_step_with_duration(
     assert main(["--config", config, "deploy", "--env", "dev"]) == 0
     lines = capsys.readouterr().out.splitlines()
     step_lines = [line for line in lines if line[:2] in ("✓ ", "= ", "- ")]
-    assert [line.split()[1] for line in step_lines][:4] == ["check", "account", "secrets", "images"]
+    assert [line.split()[1] for line in step_lines][:5] == [
+        "check",
+        "account",
+        "lock",
+        "secrets",
+        "images",
+    ]
     assert all(line.split()[-1] != "" and "s" in line for line in step_lines)
-    assert lines[-1] == "deployed dev: release r-20251020T120001Z-abcdef1"
+    assert re.fullmatch(f"deployed dev: release {RELEASE_ID}", lines[-1])
 
 
 def test_protected_environment_without_yes_exits_2(
@@ -137,7 +146,7 @@ def test_github_actions_summary_and_release_output(
     assert "| target api | ok |" in table and "| release | ok |" in table
     text = output.read_text()
     assert text.startswith("release<<ghadelimiter_")
-    assert "\nr-20251020T120001Z-abcdef1\n" in text
+    assert re.search(f"\n{RELEASE_ID}\n", text)
 
 
 def test_verbose_shows_each_failed_targets_traceback(

@@ -128,7 +128,7 @@ def test_deploy_status_rollback_with_the_real_steps(
     code, doc = run_json(capsys, "--config", config, "deploy", "--env", "dev")
     assert code == 0, doc
     steps = {s["name"]: s for s in doc["steps"]}
-    assert list(steps)[:4] == ["check", "account", "secrets", "images"]
+    assert list(steps)[:5] == ["check", "account", "lock", "secrets", "images"]
     assert {"terraform init", "terraform plan", "terraform apply", "terraform output"} <= set(steps)
     assert list(steps)[-3:] == ["amplify", "smoke", "release"]
     # The sandbox lacked the required secret: seeded, and said so.

@@ -111,20 +111,41 @@ def test_unknown_release_exits_2(
     assert main(["--config", config, "rollback", "--env", "dev", "--to", "r-nope"]) == 2
     assert capsys.readouterr().err == (
         f"error: release r-nope is not recorded for shop/dev (latest: {only}); "
-        "see deploytools status\n"
+        "see deploytools releases\n"
     )
 
 
-def test_nothing_to_roll_back_to_exits_2(
+def test_nothing_to_roll_back_exits_0_and_records_nothing(
     world: World, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (only,) = deploy_times(config, 1, "--env", "dev")
     capsys.readouterr()
-    assert main(["--config", config, "rollback", "--env", "dev"]) == 2
-    assert capsys.readouterr().err == (
-        f"error: no earlier successful release of shop/dev to roll back to (recorded: {only}); "
-        "name one with --to RELEASE\n"
+    calls = len(world.calls)
+    assert main(["--config", config, "rollback", "--env", "dev"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "nothing to roll back: no earlier successful release of shop/dev differs from what "
+        f"is live (recorded: {only})"
     )
+    assert [c for c in world.calls[calls:] if c[0] == "restore"] == []
+    assert store().ids() == [only]
+
+
+def test_rollback_skips_releases_that_match_what_is_live(
+    world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release equal to what runs now (a no-op's twin, a redeploy of the same state) is
+    passed over: rollback goes to the last release that changes something."""
+    first, second = deploy_times(config, 2, "--env", "dev")
+    assert main(["--config", config, "rollback", "--env", "dev", "--to", first]) == 0
+    back_to_first = store().current_id()
+    # Live is the first release's state now; the rollback record matches it, so the next
+    # rollback goes to the second deploy, not to the rollback record or the first deploy.
+    capsys.readouterr()
+    assert main(["--json", "--config", config, "rollback", "--env", "dev"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["to"] == second and doc["rolled_back"] is True
+    assert store().ids()[:3] == [first, second, back_to_first]
+    assert revisions(world)["api"] == "arn:fake:api:2"
 
 
 def test_protected_needs_yes(world: World, config: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ change behind the release's back; the release record is real, in moto's SSM (in-
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -60,7 +61,7 @@ def test_in_sync_after_a_deploy(
     assert main(["--config", config, "deploy", "--env", "dev"]) == 0
     doc = status_json(config, capsys)
     assert doc["drift"] is False
-    assert doc["release"]["id"] == "r-20251020T120001Z-abcdef1"
+    assert re.fullmatch(r"r-20251020T120001000Z-abcdef1-[0-9a-f]{6}", doc["release"]["id"])
     assert {t["name"]: t["sync"] for t in doc["targets"]} == {
         "api": "in_sync",
         "predict": "in_sync",

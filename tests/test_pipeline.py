@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from deploytools.pipeline import (
     TargetsFailed,
     deploy,
 )
+from deploytools.pipeline.context import NothingDeployed
 from deploytools.steps.release import Outcome, ReleaseStore
 from deploytools.steps.secrets import MissingSecrets
 from deploytools.steps.smoke import SmokeFailed
@@ -72,16 +74,16 @@ def test_deploy_runs_the_steps_in_order_and_records_a_release(
     result = deploy(run)
 
     names = [s.name for s in run.reporter.steps]
-    assert names[:5] == ["check", "account", "secrets", "images", "terraform"]
-    assert sorted(names[5:8]) == ["target api", "target predict", "target train"]
-    assert names[8:] == ["amplify", "smoke", "release"]
+    assert names[:6] == ["check", "account", "lock", "secrets", "images", "terraform"]
+    assert sorted(names[6:9]) == ["target api", "target predict", "target train"]
+    assert names[9:] == ["amplify", "smoke", "release"]
     assert all(s.status in (Status.OK, Status.UNCHANGED) for s in run.reporter.steps)
     # {tf.*} resolved from Terraform's outputs before targets, Amplify and smoke ran.
     assert ("smoke", "http://127.0.0.1:9/api/health") in world.calls
     assert result.release is not None
     recorded = store(aws).current()
     assert recorded is not None and recorded.id == result.release.id
-    assert recorded.id == "r-20251020T120001Z-abcdef1"
+    assert re.fullmatch(r"r-20251020T120001000Z-abcdef1-[0-9a-f]{6}", recorded.id)
     assert recorded.status is Outcome.OK
     assert set(recorded.targets) == {"api", "predict", "train"}
     assert result.images is not None
@@ -189,6 +191,22 @@ def test_sandbox_without_a_registry_skips_images_and_names_why(
     hint = "no container registry: apt-get install docker-registry"
     run = make_run(
         repo, fake_ports(world, outputs=OUTPUTS), sandbox=True, missing={"registry": hint}
+    )
+    skipped = "no image api: the images step was skipped"
+    with pytest.raises(NothingDeployed) as caught:  # every target skipped: not a green deploy
+        deploy(run)
+    assert caught.value.exit_code == ExitCode.FAILED
+    assert str(caught.value) == (
+        f"every target was skipped, so nothing was deployed (api: {skipped}; "
+        f"predict: {skipped}; train: {skipped}); fix what the reasons name, or pass "
+        "--allow-empty to accept a deploy of no target"
+    )
+    run = make_run(
+        repo,
+        fake_ports(world, outputs=OUTPUTS),
+        sandbox=True,
+        missing={"registry": hint},
+        allow_empty=True,
     )
     deploy(run)
     steps = {s.name: s for s in run.reporter.steps}
@@ -403,7 +421,7 @@ def test_against_aws_a_missing_tool_stops_the_deploy_where_the_sandbox_skips_it(
     assert caught.value.exit_code == ExitCode.BAD_INPUT
     assert world.mutations() == []
 
-    run = make_run(repo, ports, sandbox=True)
+    run = make_run(repo, ports, sandbox=True, allow_empty=True)
     deploy(run)
     steps = {s.name: s for s in run.reporter.steps}
     assert steps["images"].status is Status.SKIPPED

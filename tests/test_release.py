@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -58,19 +60,25 @@ def release(release_id: str, **changes: Any) -> Release:
     return Release(**fields)
 
 
-def test_release_id_is_utc_time_and_short_sha() -> None:
-    now = datetime(2025, 10, 20, 7, 8, 9, tzinfo=UTC)
-    assert new_release_id(now=now, git_sha="0123456789abcdef") == "r-20251020T070809Z-0123456"
-    assert new_release_id(now=now, git_sha=None) == "r-20251020T070809Z-nogit"
+def test_release_id_is_utc_time_to_the_millisecond_short_sha_and_a_random_suffix() -> None:
+    now = datetime(2025, 10, 20, 7, 8, 9, 123456, tzinfo=UTC)
+    assert new_release_id(now=now, git_sha="0123456789abcdef", suffix="a1b2c3") == (
+        "r-20251020T070809123Z-0123456-a1b2c3"
+    )
+    assert re.fullmatch(
+        r"r-20251020T070809123Z-nogit-[0-9a-f]{6}", new_release_id(now=now, git_sha=None)
+    )
+    assert new_release_id(now=now, git_sha=None) != new_release_id(now=now, git_sha=None)
 
 
-def test_round_trip_and_current_pointer(ssm: Any) -> None:
+def test_round_trip_and_latest_from_the_listing(ssm: Any) -> None:
     store = ReleaseStore(ssm, project="shop", env="dev")
     assert store.current() is None and store.ids() == []
-    written = store.write(release("r-20251020T120000Z-abcdef1"))
+    written = store.write(release("r-20251020T120000000Z-abcdef1-000001"))
     assert store.get(written.id) == written
     assert store.current() == written
-    assert ssm.get_parameter(Name=f"{PREFIX}/current")["Parameter"]["Value"] == written.id
+    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert names == [f"{PREFIX}/releases/{written.id}"]  # no index, no pointer to rewrite
     parameter = ssm.get_parameter(Name=f"{PREFIX}/releases/{written.id}")["Parameter"]
     assert parameter["Type"] == "String"  # not a secret: readable with the AWS CLI
     assert json.loads(parameter["Value"])["targets"]["api"]["revision"].endswith("api:7")
@@ -89,7 +97,7 @@ def test_a_large_release_is_split_into_standard_parameters(ssm: Any) -> None:
         }
         for i in range(40)
     }
-    big = store.write(release("r-20251020T120000Z-abcdef1", targets=targets))
+    big = store.write(release("r-20251020T120000000Z-abcdef1-000001", targets=targets))
     head = json.loads(ssm.get_parameter(Name=f"{PREFIX}/releases/{big.id}")["Parameter"]["Value"])
     assert head["parts"] >= 3
     for index in range(1, head["parts"] + 1):
@@ -100,33 +108,67 @@ def test_a_large_release_is_split_into_standard_parameters(ssm: Any) -> None:
 
 def test_keeps_the_last_n_and_deletes_older_ones(ssm: Any) -> None:
     store = ReleaseStore(ssm, project="shop", env="dev", keep=3)
-    ids = [store.write(release(f"r-20251020T12000{i}Z-abcdef1")).id for i in range(5)]
+    ids = [store.write(release(f"r-20251020T12000{i}000Z-abcdef1-00000{i}")).id for i in range(5)]
     assert store.ids() == ids[-3:]
     with pytest.raises(ReleaseNotFound) as caught:
         store.get(ids[0])
     assert str(caught.value) == (
         f"release {ids[0]} is not recorded for shop/dev (latest: {', '.join(ids[-3:])}); "
-        "see deploytools status"
+        "see deploytools releases"
     )
 
 
-def test_same_second_same_commit_gets_a_suffix(ssm: Any) -> None:
+def test_an_id_taken_by_another_run_gets_a_new_suffix_and_nothing_is_overwritten(
+    ssm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = ReleaseStore(ssm, project="shop", env="dev")
-    first = store.write(release("r-20251020T120000Z-abcdef1"))
-    second = store.write(release("r-20251020T120000Z-abcdef1"))
-    assert (first.id, second.id) == ("r-20251020T120000Z-abcdef1", "r-20251020T120000Z-abcdef1-2")
-    assert store.ids() == [first.id, second.id]
+    first = store.write(release("r-20251020T120000000Z-abcdef1-aaaaaa"))
+    # As when another run wrote the same id after this one listed: only the create can tell.
+    monkeypatch.setattr(store, "ids", lambda: [])
+    second = store.write(release("r-20251020T120000000Z-abcdef1-aaaaaa", reason="other"))
+    assert first.id == "r-20251020T120000000Z-abcdef1-aaaaaa"
+    assert re.fullmatch(r"r-20251020T120000000Z-abcdef1-[0-9a-f]{6}", second.id)
+    assert second.id != first.id
+    assert store.get(first.id).reason == "" and store.get(second.id).reason == "other"
+    monkeypatch.undo()
+    assert sorted(store.ids()) == sorted([first.id, second.id])
+
+
+def test_30_concurrent_writers_leave_30_releases(ssm: Any) -> None:
+    """Thirty runs of one commit in the same second write at once (moto's SSM is shared):
+    each gets its own parameter, and the listing holds all thirty."""
+    store = ReleaseStore(ssm, project="shop", env="dev")
+    now = datetime(2025, 10, 20, 12, 0, 0, tzinfo=UTC)
+    start = threading.Barrier(30)
+    written: list[str] = []
+
+    def write(n: int) -> None:
+        start.wait()
+        mine = release(new_release_id(now=now, git_sha="abcdef1234"), reason=f"writer {n}")
+        written.append(ReleaseStore(ssm, project="shop", env="dev").write(mine).id)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    history = store.history()
+    assert len(written) == 30 and sorted(r.id for r in history) == sorted(written)
+    assert sorted(r.reason for r in history) == sorted(f"writer {n}" for n in range(30))
+    assert store.current() == history[-1]  # latest: the newest of the listing
 
 
 def test_previous_skips_failed_releases(ssm: Any) -> None:
     store = ReleaseStore(ssm, project="shop", env="dev")
-    good = store.write(release("r-20251020T120000Z-abcdef1"))
-    store.write(release("r-20251020T120001Z-abcdef1", status=Outcome.FAILED, reason="smoke"))
-    newest = store.write(release("r-20251020T120002Z-abcdef1"))
+    good = store.write(release("r-20251020T120000000Z-abcdef1-000001"))
+    store.write(
+        release("r-20251020T120001000Z-abcdef1-000001", status=Outcome.FAILED, reason="smoke")
+    )
+    newest = store.write(release("r-20251020T120002000Z-abcdef1-000002"))
     assert store.previous() == good  # before the current (newest), skipping the failed one
     assert store.previous(before=good.id) is None
     back = store.write(
-        release("r-20251020T120003Z-abcdef1", kind=Kind.ROLLBACK, rollback_of=good.id)
+        release("r-20251020T120003000Z-abcdef1-000003", kind=Kind.ROLLBACK, rollback_of=good.id)
     )
     assert store.current() == back and back.short().endswith(f"(rollback to {good.id})")
     assert store.previous() == newest
@@ -136,7 +178,7 @@ def test_secret_values_never_reach_the_record(ssm: Any) -> None:
     register_secret("hunter2-value")
     try:
         store = ReleaseStore(ssm, project="shop", env="dev")
-        leaky = release("r-20251020T120000Z-abcdef1", reason="failed with hunter2-value")
+        leaky = release("r-20251020T120000000Z-abcdef1-000001", reason="failed with hunter2-value")
         written = store.write(leaky)
         raw = ssm.get_parameter(Name=f"{PREFIX}/releases/{written.id}")["Parameter"]["Value"]
         assert "hunter2" not in raw and store.get(written.id).reason == "failed with ***"

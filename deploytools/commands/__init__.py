@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
 
 SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
 COMMANDS = (
-    "check", "plan", "deploy", "rollback", "status", "build", "secrets", "matrix", "sandbox",
-    "schema",
+    "check", "plan", "deploy", "rollback", "status", "releases", "build", "secrets", "matrix",
+    "sandbox", "schema",
 )  # fmt: skip
 
 

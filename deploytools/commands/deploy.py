@@ -29,6 +29,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-older", action="store_true",
         help="deploy even when the commit is older than the live release's",
     )  # fmt: skip
+    parser.add_argument(
+        "--allow-empty", action="store_true",
+        help="succeed even when every target is skipped (nothing deployed)",
+    )  # fmt: skip
+    add_force_unlock(parser)
+
+
+def add_force_unlock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force-unlock", metavar="ID",
+        help="remove the environment's lock with this id (a run that died holding it) first",
+    )  # fmt: skip
 
 
 def default_ports(app: App) -> Ports:
@@ -65,6 +77,8 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
         tag=getattr(app.args, "tag", None),
         yes=bool(getattr(app.args, "yes", False)),
         registry=registry,
+        force_unlock=getattr(app.args, "force_unlock", None),
+        allow_empty=bool(getattr(app.args, "allow_empty", False)),
     )
     return Run(
         config=app.config,
@@ -87,11 +101,14 @@ def run(app: App) -> int:
         result = deploy(pipeline_run)
     finally:
         reporter.summary(f"deploytools deploy {app.args.env}")
-    return finish(
-        app,
-        result,
-        lambda release: f"deployed {result.env}" + (f": release {release}" if release else ""),
-    )
+    return finish(app, result, lambda release: _deployed_line(result.env, release, result.changed))
+
+
+def _deployed_line(env: str, release: str | None, changed: bool) -> str:
+    if not changed:
+        live = f"release {release} is live" if release else "no release recorded"
+        return f"deployed {env}: nothing changed ({live})"
+    return f"deployed {env}" + (f": release {release}" if release else "")
 
 
 class Released(Protocol):
@@ -107,11 +124,11 @@ def finish(app: App, result: Released, line: Callable[[str | None], str]) -> int
     release = result.release.id if result.release else None
     if release:
         github.set_output("release", release)
+    reporter = app.reporter
     if app.args.json:
-        reporter = app.reporter
         reporter.document(reporter.steps_document(ok=True, exit_code=0, **result.as_dict()))
     else:
-        app.reporter.line(line(release))
+        reporter.line(line(release))
     return ExitCode.OK
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from deploytools.commands import App, add_env, add_only
-from deploytools.commands.deploy import finish, make_run
+from deploytools.commands.deploy import add_force_unlock, finish, make_run
+
+if TYPE_CHECKING:
+    from deploytools.pipeline.rollback import RollbackResult
 
 NAME = "rollback"
-HELP = "restore the previous release (or --to RELEASE) on every target"
+HELP = "restore the last release that differs from what is live (or --to RELEASE)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="confirm a rollback of a protected environment"
     )
+    add_force_unlock(parser)
 
 
 def run(app: App) -> int:
@@ -28,8 +33,10 @@ def run(app: App) -> int:
         result = rollback(make_run(app), to=app.args.to)
     finally:
         reporter.summary(f"deploytools rollback {app.args.env}")
-    return finish(
-        app,
-        result,
-        lambda release: f"rolled back {result.env} to {result.to.id}: release {release}",
-    )
+    return finish(app, result, lambda release: _rolled_back_line(result, release))
+
+
+def _rolled_back_line(result: RollbackResult, release: str | None) -> str:
+    if result.to is None or release is None:
+        return result.note
+    return f"rolled back {result.env} to {result.to.id}: release {release}"

@@ -17,7 +17,7 @@ from deploytools.pipeline.plan import PlanResult, plan
 from deploytools.pipeline.policy import AwsPolicy, RunPolicy, SandboxPolicy
 from deploytools.pipeline.ports import Ports, real_ports
 from deploytools.pipeline.rollback import RollbackResult, rollback
-from deploytools.pipeline.status import StatusReport, Sync, status
+from deploytools.pipeline.status import StatusReport, Sync, history, status
 
 __all__ = [
     "AwsPolicy",
@@ -35,6 +35,7 @@ __all__ = [
     "Sync",
     "TargetsFailed",
     "deploy",
+    "history",
     "plan",
     "real_ports",
     "rollback",

@@ -27,6 +27,10 @@ class ProtectedEnvironment(BadInput):
     """A protected environment was asked to change without --yes."""
 
 
+class NothingDeployed(DeployError):
+    """Every selected target was skipped: a green deploy would say nothing ran."""
+
+
 class TargetsFailed(DeployError):
     """At least one target failed (and was rolled back where it could be).
 
@@ -48,6 +52,8 @@ class Options:
     yes: bool = False
     registry: str | None = None  # the sandbox's registry (host:port), standing in for ECR
     max_parallel: int = MAX_PARALLEL
+    force_unlock: str | None = None  # the id of a lock to remove before taking it
+    allow_empty: bool = False  # a deploy whose every target is skipped still succeeds
 
 
 @dataclass(frozen=True)

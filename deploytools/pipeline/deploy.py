@@ -1,13 +1,15 @@
 """deploy: check → images → Terraform → targets (at once) → Amplify → smoke → release record.
 
 Everything that can refuse the deploy (check errors, a protected environment, the wrong
-account, missing secrets) refuses it before the first change. Once targets have been
-touched, a release is recorded whatever happens next, so `status` and `rollback` always
-know what is live.
+account, another run holding the environment's lock, missing secrets) refuses it before the
+first change. Once something changed, a release is recorded whatever happens next (a
+failure, or an interrupt: an `interrupted` release naming what was done), so `status` and
+`rollback` always know what is live; a deploy that changed nothing records nothing.
 """
 
 from __future__ import annotations
 
+import signal
 import tempfile
 from collections.abc import Mapping
 from contextlib import suppress
@@ -15,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploytools import interrupts
 from deploytools.config import EnvConfig
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput, DeployError, Unavailable
 from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
-from deploytools.pipeline.context import Run, TargetsFailed, pending_in
-from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
+from deploytools.pipeline.changes import ChangeLog
+from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
+from deploytools.pipeline.locking import environment_locked
+from deploytools.pipeline.targets import TargetJob, TargetResult, after_interrupt, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
 from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
@@ -40,12 +45,14 @@ class DeployResult:
     images: Images | None  # None when the images step was skipped
     targets: list[TargetResult] = field(default_factory=list)
     amplify: AmplifyResult | None = None
+    changed: bool = True  # False: nothing changed, no release recorded; `release` is the live one
 
     def as_dict(self) -> dict[str, Any]:
         images = self.images
         return {
             "env": self.env,
             "release": self.release.id if self.release else None,
+            "changed": self.changed,
             "images": {n: image_doc(i) for n, i in images.items()} if images is not None else None,
             "targets": [t.as_dict() for t in self.targets],
             "amplify": self.amplify.as_dict() if self.amplify else None,
@@ -70,37 +77,87 @@ def deploy(run: Run) -> DeployResult:
     run.guard_protected(env, action="deploy")
     preflight.check(run, stop_on_errors=True)
     preflight.account(run, env)
+    with environment_locked(run, env, command="deploy"):
+        return _deploy(run, env, targets)
+
+
+@dataclass
+class _Progress:
+    """What the run has done so far: what a release records, even of an interrupted run."""
+
+    images: Images | None = None
+    outputs: Mapping[str, object] = field(default_factory=dict)
+    jobs: list[TargetJob] = field(default_factory=list)
+    results: list[TargetResult] = field(default_factory=list)
+    amplify: AmplifyResult | None = None
+    stage: str = "images"
+
+
+def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployResult:
     arns = preflight.secrets(run, env, targets)
     preflight.amplify_token(run, env)
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
-    images = _images(run, env)
-    zips = packages(run, env)
-    outputs, env = _terraform(run, env, images, zips)
-    targets = run.selected(env)
-    values = _secret_values(run, env, targets)
-    jobs = [
-        _job(name, t, env, images, arns, values, zips, lacks=run.policy.lacks(t.type))
-        for name, t in targets.items()
-    ]
-    results = run_targets(run, jobs)
-    failure: DeployError | None = None
+    log = ChangeLog(run.reporter)
+    done = _Progress()
+    try:
+        done.images = _images(run, env)
+        zips = packages(run, env)
+        done.stage = "terraform"
+        done.outputs, env = _terraform(run, env, done.images, zips)
+        targets = run.selected(env)
+        values = _secret_values(run, env, targets)
+        done.jobs = [
+            _job(name, t, env, done.images, arns, values, zips, lacks=run.policy.lacks(t.type))
+            for name, t in targets.items()
+        ]
+        done.stage = "targets"
+        done.results = run_targets(run, done.jobs)
+        interrupted = next(
+            (r.exception for r in done.results if isinstance(r.exception, KeyboardInterrupt)),
+            None,
+        )
+        if interrupted is not None:
+            raise interrupted
+        failure = _targets_failure(run, done.results)
+        if failure is None:
+            try:
+                done.stage = "amplify"
+                done.amplify = _amplify(run, env)
+                done.stage = "smoke"
+                _smoke(run, env)
+            except DeployError as exc:
+                failure = exc
+    except KeyboardInterrupt as exc:
+        with suppress(Exception):  # the interrupt is the news; a record is best effort
+            _record(run, env, done, log, failure=None, interrupted=exc)
+        raise
+    release = _record(run, env, done, log, failure)
+    if failure is not None:
+        raise failure
+    changed = (release is not None and not log.nothing_changed()) or failure is not None
+    live = release or _latest(run, env)
+    return DeployResult(env.env, live, done.images, done.results, done.amplify, changed=changed)
+
+
+def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | None:
     failed = [r for r in results if not r.ok]
     if failed:
-        failure = TargetsFailed(
+        return TargetsFailed(
             "\n".join(f"target {r.name} {r.status.value}: {r.error}" for r in failed),
             [(r.name, r.exception) for r in failed if r.exception is not None],
         )
-    amplify: AmplifyResult | None = None
-    if failure is None:
-        try:
-            amplify = _amplify(run, env)
-            _smoke(run, env)
-        except DeployError as exc:
-            failure = exc
-    release = _record(run, env, images, results, amplify, outputs, failure)
-    if failure is not None:
-        raise failure
-    return DeployResult(env.env, release, images, results, amplify)
+    if results and all(r.status is Status.SKIPPED for r in results) and not run.options.allow_empty:
+        reasons = "; ".join(f"{r.name}: {r.error}" for r in results)
+        return NothingDeployed(
+            f"every target was skipped, so nothing was deployed ({reasons}); "
+            "fix what the reasons name, or pass --allow-empty to accept a deploy of no target"
+        )
+    return None
+
+
+def _latest(run: Run, env: EnvConfig) -> Release | None:
+    store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
+    return store.current()
 
 
 def _lacks(run: Run, *components: str) -> str | None:
@@ -332,47 +389,65 @@ def _smoke(run: Run, env: EnvConfig) -> None:
 def _record(
     run: Run,
     env: EnvConfig,
-    images: Images | None,
-    results: list[TargetResult],
-    amplify: AmplifyResult | None,
-    outputs: Mapping[str, object],
+    done: _Progress,
+    log: ChangeLog,
     failure: DeployError | None,
+    *,
+    interrupted: KeyboardInterrupt | None = None,
 ) -> Release | None:
-    """Write the release; if the deploy already failed, a failed write only warns."""
+    """Write the release, unless nothing changed; if the deploy already failed (or was
+    interrupted), a failed write only warns."""
     try:
         with run.reporter.step("release") as record:
             store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
             previous = store.current()
+            changes = log.changes()
+            if failure is None and interrupted is None and not changes:
+                record.status = Status.UNCHANGED
+                live = f"release {previous.id} stays the latest" if previous else "no release"
+                record.summary = f"nothing changed: nothing recorded ({live})"
+                return None
+            results = done.results
+            if interrupted is not None:
+                in_flight = done.jobs if done.stage == "targets" else []
+                results = after_interrupt(run, in_flight, done.results)
+                changes += [f"interrupted during {done.stage}: nothing more was done"]
             targets = dict(previous.targets) if previous else {}
             for result in results:
                 if result.after is not None:
                     targets[result.name] = result.after.as_dict()
             recorded_images = dict(previous.images) if previous else {}
-            for name, image in (images or {}).items():
+            for name, image in (done.images or {}).items():
                 doc = image_doc(image)
                 recorded_images[name] = {
                     k: doc[k] for k in ("uri", "digest", "tag", "repository_uri")
                 }
             referenced = run.env().pending_tf  # the outputs the config names
             tf_outputs = dict(previous.tf_outputs) if previous else {}
-            tf_outputs.update({k: v for k, v in outputs.items() if k in referenced})
+            tf_outputs.update({k: v for k, v in done.outputs.items() if k in referenced})
             root = run.config.root
             sha = run.ports.clock.commit(root)
             now = run.ports.clock.now()
+            status, reason = Outcome.OK, ""
+            if interrupted is not None:
+                status, reason = Outcome.INTERRUPTED, f"interrupted ({_signal_name(interrupted)})"
+            elif failure is not None:
+                status, reason = Outcome.FAILED, _first_line(failure)
             release = Release(
                 id=new_release_id(now=now, git_sha=sha),
                 project=env.model.project,
                 env=env.env,
                 created=now.isoformat(timespec="seconds"),
                 kind=Kind.DEPLOY,
-                status=Outcome.FAILED if failure else Outcome.OK,
-                reason=_first_line(failure) if failure else "",
+                status=status,
+                reason=reason,
                 git_sha=sha,
                 who=who(run.ports.releases.caller(run.aws)),
                 images=recorded_images,
                 targets=targets,
-                amplify=_amplify_record(amplify) or (previous.amplify if previous else None),
+                amplify=_amplify_record(done.amplify) or (previous.amplify if previous else None),
                 tf_outputs=tf_outputs,
+                changes=changes,
             )
             written: Release = store.write(release)
             record.change(f"release {written.id}")
@@ -380,11 +455,15 @@ def _record(
             record.detail["release"] = written.id
             return written
     except DeployError as exc:
-        if failure is None:
+        if failure is None and interrupted is None:
             raise
         with suppress(Exception):
             run.reporter.warn(f"the release record was not written: {exc}")
         return None
+
+
+def _signal_name(exc: KeyboardInterrupt) -> str:
+    return signal.Signals(interrupts.signal_number(exc)).name
 
 
 def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:

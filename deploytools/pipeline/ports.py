@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -11,6 +11,7 @@ from deploytools.checks.base import Finding
 from deploytools.config import LoadedConfig
 from deploytools.steps.amplify_port import AmplifyPort, AwsAmplify
 from deploytools.steps.images.port import EcrImages, ImagesPort
+from deploytools.steps.lock import LocksPort, SsmLocks
 from deploytools.steps.release import ReleasesPort, SsmReleases, deployed_commit, utc_now
 from deploytools.steps.secrets_port import SecretsPort, SsmSecrets
 from deploytools.steps.smoke_port import HttpSmoke, SmokePort
@@ -58,6 +59,7 @@ class Ports:
     smoke: SmokePort
     releases: ReleasesPort
     clock: ClockPort
+    locks: LocksPort = field(default_factory=SsmLocks)
 
 
 def real_ports(root: Path | None = None) -> Ports:

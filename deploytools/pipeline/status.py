@@ -172,3 +172,11 @@ def needs_outputs(target: Target) -> str | None:
     if not pending:
         return None
     return "needs Terraform output(s) " + ", ".join(sorted(pending)) + " (no release records them)"
+
+
+def history(run: Run) -> list[Release]:
+    """Every kept release of the environment, oldest first (read-only)."""
+    env = run.env()
+    preflight.account(run, env)
+    store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
+    return store.history()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -93,6 +94,9 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
             before = refresher.current()
             try:
                 after = _act(refresher, job, record)
+            except KeyboardInterrupt:
+                record.summary = "interrupted"
+                raise
             except RolledBack as exc:
                 record.status = Status.ROLLED_BACK
                 record.summary = f"rolled back to {label(exc.restored)}: {_first(exc)}"
@@ -111,6 +115,8 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
     except Exception as exc:  # a target's failure must not stop the others
         error = str(exc) or type(exc).__name__
         return TargetResult(job.name, Status.FAILED, before, None, error, exception=exc)
+    except KeyboardInterrupt as exc:  # the pipeline records what is live, then re-raises it
+        return TargetResult(job.name, Status.FAILED, before, None, "interrupted", exception=exc)
 
 
 def _refresher(run: Run, name: str, target: Target) -> Refresher:
@@ -170,3 +176,19 @@ def read_all(run: Run, jobs: Sequence[TargetJob]) -> list[tuple[str, TargetState
             return job.name, None, str(exc) or type(exc).__name__
 
     return concurrently(jobs, read, max_workers=run.options.max_parallel)
+
+
+def after_interrupt(
+    run: Run, jobs: Sequence[TargetJob], results: Sequence[TargetResult]
+) -> list[TargetResult]:
+    """After an interrupt: the results that finished, and what each target still in flight
+    runs now, read back (best effort: the run is being stopped)."""
+    done = [r for r in results if not isinstance(r.exception, KeyboardInterrupt)]
+    finished = {r.name for r in done}
+    for job in jobs:
+        if job.name in finished or job.skip:
+            continue
+        with suppress(Exception):  # unreadable now: the record keeps what it had
+            live = _refresher(run, job.name, job.target).current()
+            done.append(TargetResult(job.name, Status.FAILED, after=live, error="interrupted"))
+    return done

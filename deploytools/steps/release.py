@@ -6,8 +6,10 @@ Layout under `/deploytools/{project}/{env}/`:
                          4 KB; otherwise {"parts": n} and the JSON split over
                          releases/{id}.1 … releases/{id}.n (Standard tier stays free; Advanced
                          costs per parameter and still caps at 8 KB)
-    index                JSON list of the kept release ids, oldest first
-    current              the id of the newest release
+
+Every parameter is created only if absent and never rewritten, and the history is the listing
+of `releases/` (GetParametersByPath): no shared index is read, modified and written back, so
+concurrent writers cannot drop each other's release. Ids sort by time; the newest is `latest`.
 
 Values are never secret: secret values registered with the output mask are redacted before
 writing, as a safety net, and a release only ever holds names, digests, ARNs and revisions.
@@ -18,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +37,7 @@ from deploytools.lib.aws_errors import error_code
 from deploytools.output import redact
 
 CHUNK = 4096  # Standard tier's limit, in bytes; the JSON is ASCII so characters are bytes
-KEEP_RELEASES = 20
+KEEP_RELEASES = 50  # older ones are deleted; Standard tier allows 10,000 parameters a region
 SCHEMA_VERSION = 1
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -55,6 +58,7 @@ class Kind(StrEnum):
 class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"  # some targets may run the new version, some the old: see `targets`
+    INTERRUPTED = "interrupted"  # a signal stopped the run: `changes` names what was done
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Release:
     amplify: dict[str, Any] | None = None  # app_id, branch, job_id, status
     tf_outputs: dict[str, Any] = field(default_factory=dict)  # only those the config names
     rollback_of: str | None = None  # for a rollback: the release it restored
+    changes: list[str] = field(default_factory=list)  # what this run changed, one line each
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +98,7 @@ class Release:
             "amplify": self.amplify,
             "tf_outputs": self.tf_outputs,
             "rollback_of": self.rollback_of,
+            "changes": list(self.changes),
         }
 
     @classmethod
@@ -112,21 +118,24 @@ class Release:
             amplify=data.get("amplify"),
             tf_outputs=dict(data.get("tf_outputs") or {}),
             rollback_of=data.get("rollback_of"),
+            changes=[str(c) for c in data.get("changes") or []],
         )
 
     def short(self) -> str:
         label = f"{self.id} ({self.kind.value}"
         if self.rollback_of:
             label += f" to {self.rollback_of}"
-        if self.status is Outcome.FAILED:
-            label += ", failed"
+        if self.status is not Outcome.OK:
+            label += f", {self.status.value}"
         return label + ")"
 
 
-def new_release_id(*, now: datetime, git_sha: str | None) -> str:
-    """r-YYYYMMDDTHHMMSSZ-<gitsha7>; ids sort by time."""
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"r-{stamp}-{(git_sha or 'nogit')[:7]}"
+def new_release_id(*, now: datetime, git_sha: str | None, suffix: str | None = None) -> str:
+    """r-YYYYMMDDTHHMMSSmmmZ-<gitsha7>-<random>: sorts by time (to the millisecond), and the
+    random suffix keeps two runs of one commit in the same millisecond apart."""
+    moment = now.astimezone(UTC)
+    stamp = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}Z"
+    return f"r-{stamp}-{(git_sha or 'nogit')[:7]}-{suffix or secrets.token_hex(3)}"
 
 
 def utc_now() -> datetime:
@@ -180,23 +189,28 @@ class ReleaseStore:
 
     # reading
 
+    def history(self) -> list[Release]:
+        """Every kept release, oldest first, from one listing of `releases/`."""
+        values = self._list(f"{self.prefix}/releases")
+        releases = []
+        for name in sorted(values):
+            if not _is_head(name):
+                continue
+            releases.append(self._decode(name, values[name], values))
+        return releases
+
     def ids(self) -> list[str]:
         """Kept release ids, oldest first."""
-        raw = self._get(f"{self.prefix}/index")
-        if raw is None:
-            return []
-        try:
-            ids = json.loads(raw)
-        except ValueError as exc:
-            raise ReleaseUnreadable(f"{self.prefix}/index is not a JSON list: {exc}") from exc
-        return [str(i) for i in ids]
+        return [release.id for release in self.history()]
 
     def current_id(self) -> str | None:
-        return self._get(f"{self.prefix}/current")
+        ids = self.ids()
+        return ids[-1] if ids else None
 
     def current(self) -> Release | None:
-        current = self.current_id()
-        return None if current is None else self.get(current)
+        """The latest release: the newest in the listing."""
+        history = self.history()
+        return history[-1] if history else None
 
     def get(self, release_id: str) -> Release:
         name = self._name(release_id)
@@ -205,61 +219,79 @@ class ReleaseStore:
             kept = ", ".join(self.ids()[-5:]) or "none yet"
             raise ReleaseNotFound(
                 f"release {release_id} is not recorded for {self.project}/{self.env} "
-                f"(latest: {kept}); see deploytools status"
+                f"(latest: {kept}); see deploytools releases"
             )
-        try:
-            data = json.loads(raw)
-            if set(data) == {"parts"}:
-                data = json.loads("".join(self._part(name, i) for i in range(1, data["parts"] + 1)))
-            return Release.from_dict(data)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ReleaseUnreadable(f"{name} does not hold a release document: {exc}") from exc
+        return self._decode(name, raw, {})
 
     def previous(self, before: str | None = None) -> Release | None:
         """The newest successful release older than `before` (default: the current one).
 
-        Failed releases are skipped: rolling back means returning to a state that worked.
+        Failed and interrupted releases are skipped: rolling back means returning to a state
+        that worked.
         """
-        ids = self.ids()
-        before = before or self.current_id()
+        history = self.history()
+        ids = [r.id for r in history]
+        before = before or (ids[-1] if ids else None)
         if before in ids:
-            ids = ids[: ids.index(before)]
-        for release_id in reversed(ids):
-            release = self.get(release_id)
-            if release.status is Outcome.OK:
-                return release
-        return None
+            history = history[: ids.index(before)]
+        return next((r for r in reversed(history) if r.status is Outcome.OK), None)
 
     # writing
 
     def write(self, release: Release) -> Release:
-        """Store `release` (its id made unique), point `current` at it, prune old ones."""
+        """Store `release` under a new id (created only if absent), then prune old ones.
+
+        The id is moved past the latest one when this machine's clock is behind the one that
+        wrote it, so `latest` stays the last one written.
+        """
         ids = self.ids()
-        release = replace(release, id=_unique(release.id, ids))
+        if ids and release.id <= ids[-1]:
+            release = replace(release, id=_after(ids[-1], release.id))
+        for _ in range(5):
+            try:
+                written = self._create(release)
+                break
+            except _Taken:  # another run took this id: draw a new random suffix
+                release = replace(release, id=_with_new_suffix(release.id))
+        else:
+            raise DeployError(f"cannot write the release record {self._name(release.id)}: taken")
+        self._prune()
+        return written
+
+    def _create(self, release: Release) -> Release:
         text = redact(json.dumps(release.as_dict(), sort_keys=True, separators=(",", ":")))
         name = self._name(release.id)
         if len(text) <= CHUNK:
             self._put(name, text)
-        else:
-            parts = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
-            for index, part in enumerate(parts, start=1):
-                self._put(f"{name}.{index}", part)
-            self._put(name, json.dumps({"parts": len(parts)}))
-        ids.append(release.id)
-        kept, dropped = ids[-self.keep :], ids[: -self.keep]
-        self._put(f"{self.prefix}/index", json.dumps(kept, separators=(",", ":")))
-        self._put(f"{self.prefix}/current", release.id)
-        for old in dropped:
-            self._delete(old)
+            return release
+        parts = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
+        for index, part in enumerate(parts, start=1):  # parts first: the head makes it listed
+            self._put(f"{name}.{index}", part)
+        self._put(name, json.dumps({"parts": len(parts)}))
         return release
+
+    def _prune(self) -> None:
+        ids = self.ids()
+        for old in ids[: -self.keep]:
+            self._delete(old)
 
     # SSM
 
     def _name(self, release_id: str) -> str:
         return f"{self.prefix}/releases/{release_id}"
 
-    def _part(self, name: str, index: int) -> str:
-        raw = self._get(f"{name}.{index}")
+    def _decode(self, name: str, raw: str, listed: Mapping[str, str]) -> Release:
+        try:
+            data = json.loads(raw)
+            if set(data) == {"parts"}:
+                numbers = range(1, data["parts"] + 1)
+                data = json.loads("".join(self._part(name, i, listed) for i in numbers))
+            return Release.from_dict(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ReleaseUnreadable(f"{name} does not hold a release document: {exc}") from exc
+
+    def _part(self, name: str, index: int, listed: Mapping[str, str]) -> str:
+        raw = listed.get(f"{name}.{index}") or self._get(f"{name}.{index}")
         if raw is None:
             raise ReleaseUnreadable(f"{name}: part {index} is missing")
         return raw
@@ -272,12 +304,28 @@ class ReleaseStore:
                 return None
             raise DeployError(f"cannot read the release record {name}: {exc}") from exc
 
+    def _list(self, path: str) -> dict[str, str]:
+        """Name -> value of every parameter directly under `path`, every page."""
+        values: dict[str, str] = {}
+        try:
+            pages = self._ssm.get_paginator("get_parameters_by_path").paginate(
+                Path=path, Recursive=False
+            )
+            for page in pages:
+                for parameter in page["Parameters"]:
+                    values[parameter["Name"]] = parameter["Value"]
+        except (ClientError, BotoCoreError) as exc:
+            raise DeployError(f"cannot list the release records under {path}: {exc}") from exc
+        return values
+
     def _put(self, name: str, value: str) -> None:
         try:
             self._ssm.put_parameter(
-                Name=name, Value=value, Type="String", Tier="Standard", Overwrite=True
+                Name=name, Value=value, Type="String", Tier="Standard", Overwrite=False
             )
         except ClientError as exc:
+            if error_code(exc) == "ParameterAlreadyExists":
+                raise _Taken(name) from exc
             raise DeployError(f"cannot write the release record {name}: {exc}") from exc
 
     def _delete(self, release_id: str) -> None:
@@ -291,13 +339,33 @@ class ReleaseStore:
             self._ssm.delete_parameters(Names=names[start : start + 10])
 
 
-def _unique(release_id: str, taken: list[str]) -> str:
-    # Two releases in the same second from the same commit: suffix, keeping time order.
-    candidate, n = release_id, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{release_id}-{n}"
-    return candidate
+class _Taken(Exception):
+    """A parameter this write would create exists already."""
+
+
+_PART = re.compile(r"\.\d+$")
+
+
+def _is_head(name: str) -> bool:
+    return _PART.search(name) is None
+
+
+_STAMP = re.compile(r"^r-(\d{8}T\d{9})Z-")
+_STAMP_FORMAT = "%Y%m%dT%H%M%S%f"
+
+
+def _after(latest: str, release_id: str) -> str:
+    """`release_id` re-stamped one millisecond after `latest` (same commit and suffix)."""
+    found, mine = _STAMP.match(latest), _STAMP.match(release_id)
+    if found is None or mine is None:  # an id of another shape: leave the order to time
+        return release_id
+    moment = datetime.strptime(found.group(1) + "000", _STAMP_FORMAT) + timedelta(milliseconds=1)
+    stamp = moment.strftime("%Y%m%dT%H%M%S") + f"{moment.microsecond // 1000:03d}"
+    return f"r-{stamp}Z-{release_id[mine.end() :]}"
+
+
+def _with_new_suffix(release_id: str) -> str:
+    return release_id.rsplit("-", 1)[0] + "-" + secrets.token_hex(3)
 
 
 class ReleasesPort(Protocol):

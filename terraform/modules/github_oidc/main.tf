@@ -264,7 +264,7 @@ data "aws_iam_policy_document" "deploy" {
 
     content {
       sid       = "ReleaseRecord"
-      actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter", "ssm:GetParameterHistory"]
+      actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter", "ssm:GetParameterHistory", "ssm:DeleteParameter", "ssm:DeleteParameters"]
       resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.release_path}", "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.release_path}/*"]
     }
   }
