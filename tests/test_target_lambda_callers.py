@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ from deploytools.output import Reporter, StepRecord
 from deploytools.pipeline.status import Sync, TargetStatus
 from deploytools.pipeline.status import _compare as compare_states
 from deploytools.steps.targets import lambda_, lambda_callers, refresher_for, warmup
+from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetState
 from deploytools.steps.targets.lambda_zip import build_zip
 from tests import test_target_lambda as lambda_tests
 from tests.test_target_lambda import ACCOUNT, FUNCTION, WarmupServer, push_image
 
 warmup_server = lambda_tests.warmup_server  # the fixture, shared
-FAST = warmup.Timing(base=0.01, cap=0.05, poll=0.01)
+FAST = replace(warmup.BACKOFF, first=0.01, cap=0.05)
+FAST_POLLING = replace(STATUS_POLLING, first=0.01)
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"
 
 
@@ -65,7 +68,9 @@ def make_refresher(aws: AwsContext, **overrides: Any) -> tuple[lambda_.Refresher
     out = io.StringIO()
     reporter = Reporter(out=out, err=io.StringIO())
     target = LambdaTarget.model_validate(data)
-    made = refresher_for("api", target, aws=aws, reporter=reporter, timing=FAST)
+    made = refresher_for(
+        "api", target, aws=aws, reporter=reporter, backoff=FAST, polling=FAST_POLLING
+    )
     assert isinstance(made, lambda_.Refresher)
     return made, out
 
