@@ -10,21 +10,31 @@ import importlib
 import pkgutil
 
 from deploytools.checks.base import REGISTRY, CheckContext, Finding, Rule, Severity, rule
+from deploytools.checks.waivers import CheckReport, apply_waivers
 
-__all__ = ["CheckContext", "Finding", "Rule", "Severity", "all_rules", "rule", "run_checks"]
+__all__ = [
+    "CheckContext", "CheckReport", "Finding", "Rule", "Severity", "all_rules", "check_report",
+    "rule", "run_checks",
+]  # fmt: skip
 
 
 def all_rules() -> dict[str, Rule]:
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base":
+        if module.name.startswith("dt"):
             importlib.import_module(f"{__name__}.{module.name}")
     return dict(sorted(REGISTRY.items()))
 
 
-def run_checks(ctx: CheckContext, only: set[str] | None = None) -> list[Finding]:
+def check_report(ctx: CheckContext, only: set[str] | None = None) -> CheckReport:
+    """The findings of the rules (all, or `only`), with the waived ones set apart."""
     findings: list[Finding] = []
     for rule_id, registered in all_rules().items():
         if only and rule_id not in only:
             continue
         findings.extend(registered.run(ctx))
-    return sorted(set(findings))
+    return apply_waivers(ctx, set(findings), every_rule_ran=not only)
+
+
+def run_checks(ctx: CheckContext, only: set[str] | None = None) -> list[Finding]:
+    """The findings that count: waived ones left out, stale waivers included."""
+    return check_report(ctx, only).findings

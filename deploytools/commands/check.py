@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from deploytools.checks import Finding, Severity, all_rules, run_checks
+from deploytools.checks import CheckReport, Finding, Severity, all_rules, check_report
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
@@ -33,18 +33,26 @@ def run(app: App) -> int:
     unknown = sorted((only or set()) - set(rules))
     if unknown:
         raise BadInput(f"--rule: unknown rule {', '.join(unknown)}; allowed: {', '.join(rules)}")
-    findings = run_checks(app.check_context(), only)
+    report = check_report(app.check_context(), only)
+    findings = report.findings
     fmt = "json" if args.json else args.format or ("github" if github.in_actions() else "text")
     if fmt == "json":
-        app.reporter.document({"findings": [f.as_dict() for f in findings], **_counts(findings)})
+        app.reporter.document(
+            {
+                "findings": [f.as_dict() for f in findings],
+                "waived": [w.as_dict() for w in report.waived],
+                **_counts(findings),
+            }
+        )
     elif fmt == "sarif":
-        app.reporter.document(to_sarif(findings, rules.values()))
+        app.reporter.document(to_sarif(findings, rules.values(), waived=report.waived))
     elif fmt == "github":
         for f in findings:
             message = f"{f.rule} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")
             github.annotation(f.severity.value, message, file=f.file, line=f.line, title=f.rule)
+        _print_waived(app, report)
     else:
-        _print_text(app, findings)
+        _print_text(app, report)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     return ExitCode.CHECK_FINDINGS if errors else ExitCode.OK
 
@@ -54,13 +62,21 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
     return {"errors": errors, "warnings": len(findings) - errors}
 
 
-def _print_text(app: App, findings: list[Finding]) -> None:
-    for f in findings:
+def _print_text(app: App, report: CheckReport) -> None:
+    for f in report.findings:
         app.reporter.line(f"{f.file}:{f.line}: {f.rule} {f.severity.value}: {f.message}")
         if f.fix:
             app.reporter.line(f"    fix: {f.fix}")
-    counts = _counts(findings)
-    app.reporter.line(f"{counts['errors']} error(s), {counts['warnings']} warning(s)")
+    _print_waived(app, report)
+    counts = _counts(report.findings)
+    waived = f", {len(report.waived)} waived" if report.waived else ""
+    app.reporter.line(f"{counts['errors']} error(s), {counts['warnings']} warning(s){waived}")
+
+
+def _print_waived(app: App, report: CheckReport) -> None:
+    for w in report.waived:
+        f = w.finding
+        app.reporter.line(f"{f.file}:{f.line}: {f.rule} waived ({w.source}): {w.reason}")
 
 
 def _list_rules(app: App) -> int:
