@@ -9,6 +9,7 @@ from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
 from deploytools.output.sarif import to_sarif
+from deploytools.steps.targets.lambda_zip import DEFAULT_EXCLUDES
 
 NAME = "check"
 HELP = "check deploytools.yml and the repository for known deploy pitfalls; changes nothing"
@@ -63,6 +64,8 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
 
 
 def _print_text(app: App, report: CheckReport) -> None:
+    if getattr(app.args, "verbose", False):
+        app.reporter.line(f"built-in Lambda zip excludes: {', '.join(DEFAULT_EXCLUDES)}")
     for f in report.findings:
         app.reporter.line(f"{f.file}:{f.line}: {f.rule} {f.severity.value}: {f.message}")
         if f.fix:
