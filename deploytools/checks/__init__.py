@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterable
 
 from deploytools.checks.base import REGISTRY, CheckContext, Finding, Rule, Severity, rule
 from deploytools.checks.waivers import CheckReport, apply_waivers
@@ -25,9 +26,11 @@ def all_rules() -> dict[str, Rule]:
     return dict(sorted(REGISTRY.items()))
 
 
-def check_report(ctx: CheckContext, only: set[str] | None = None) -> CheckReport:
-    """The findings of the rules (all, or `only`), with the waived ones set apart."""
-    findings: list[Finding] = []
+def check_report(
+    ctx: CheckContext, only: set[str] | None = None, *, extra: Iterable[Finding] = ()
+) -> CheckReport:
+    """The findings of the rules (all, or `only`) and `extra`, the waived ones set apart."""
+    findings: list[Finding] = list(extra)
     for rule_id, registered in all_rules().items():
         if only and rule_id not in only:
             continue

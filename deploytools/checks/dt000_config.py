@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from deploytools.checks.base import CheckContext, Finding, rule
+from deploytools.checks.hcl_coverage import unparseable_findings
 from deploytools.config.interpolate import PLACEHOLDER
 from deploytools.steps.terraform.outputs import declared_outputs
 
@@ -29,6 +30,7 @@ def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
             file, line, message = "deploytools.yml", 1, problem
         yield Finding(file, line, "DT000", message, fix="Correct the key as the message says.")
     yield from undeclared_outputs(ctx)
+    yield from unparseable_findings(ctx)
 
 
 def undeclared_outputs(ctx: CheckContext) -> Iterator[Finding]:

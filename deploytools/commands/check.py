@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from deploytools.checks import CheckReport, Finding, Severity, all_rules, check_report
+from deploytools.checks.terraform_validate import validate_findings
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
@@ -23,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--rule", nargs="+", metavar="ID", help="run only these rules")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument(
+        "--no-terraform-validate", action="store_true",
+        help="skip terraform init -backend=false + validate of the configured roots",
+    )  # fmt: skip
 
 
 def run(app: App) -> int:
@@ -34,7 +39,10 @@ def run(app: App) -> int:
     unknown = sorted((only or set()) - set(rules))
     if unknown:
         raise BadInput(f"--rule: unknown rule {', '.join(unknown)}; allowed: {', '.join(rules)}")
-    report = check_report(app.check_context(), only)
+    ctx = app.check_context()
+    # Terraform's own validation belongs to `check`; deploy's plan reports the same errors.
+    validate = not args.no_terraform_validate and (not only or "DT000" in only)
+    report = check_report(ctx, only, extra=validate_findings(ctx) if validate else ())
     findings = report.findings
     fmt = "json" if args.json else args.format or ("github" if github.in_actions() else "text")
     if fmt == "json":
