@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.checks.lambda_package import dropped_silently, handler_problem
 from deploytools.errors import BadInput
-from deploytools.steps.targets.lambda_zip import UNZIPPED_LIMIT, human_size, select_files
+from deploytools.steps.targets.lambda_zip import (
+    DEFAULT_EXCLUDES,
+    UNZIPPED_LIMIT,
+    compile_pattern,
+    human_size,
+    select_files,
+)
 
 RULE = "DT004"
 EXAMPLES = 3
@@ -110,7 +116,12 @@ def lambda_zip(ctx: CheckContext) -> Iterator[Finding]:
                     fix=f"correct targets.{name}.package.handler, or the package's "
                     "source and excludes",
                 )
-        dropped = dropped_silently(ctx.config.root / package.source, package.excludes)
+        dropped = dropped_silently(
+            ctx.config.root / package.source,
+            package.excludes,
+            defaults=DEFAULT_EXCLUDES,
+            compile_pattern=compile_pattern,
+        )
         if dropped:
             yield Finding(
                 config_file,

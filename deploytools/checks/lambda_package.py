@@ -1,21 +1,37 @@
 """What DT004 asks of a Lambda zip package beyond its size: what the built-in excludes drop
-without the target saying so, and whether the configured handler is in it."""
+without the target saying so, and whether the configured handler is in it.
+
+The zip's own selection rules (the built-in excludes and their glob matcher) are passed in by
+the rule, so this module depends on no step."""
 
 from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-
-from deploytools.steps.targets.lambda_zip import DEFAULT_EXCLUDES, PackageFile, compile_pattern
+from typing import Protocol
 
 # The built-in excludes that drop code a team may have meant to ship (a runtime script named
 # test_query.py, a training/ module the handler imports); caches, .git and .env are never code.
 CODE_EXCLUDES = ("tests/", "test/", "test_*.py", "*_test.py", "conftest.py", "training/", "*.ipynb")
 
 
-def _covered(patterns: Sequence[str], rel: str) -> bool:
+class Matcher(Protocol):
+    def matches(self, rel: str, *, is_folder: bool) -> bool: ...
+
+
+class PackageEntry(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+
+
+Compile = Callable[[str], Matcher]
+
+
+def _covered(patterns: Sequence[str], rel: str, compile_pattern: Compile) -> bool:
     """True when a pattern excludes the file or one of its folders."""
     compiled = [compile_pattern(p) for p in patterns]
     parts = rel.split("/")
@@ -25,24 +41,30 @@ def _covered(patterns: Sequence[str], rel: str) -> bool:
     return any(p.matches(rel, is_folder=False) for p in compiled)
 
 
-def dropped_silently(source: Path, excludes: Iterable[str]) -> list[str]:
+def dropped_silently(
+    source: Path, excludes: Iterable[str], *, defaults: Sequence[str], compile_pattern: Compile
+) -> list[str]:
     """Code files the built-in excludes leave out and the target's excludes do not name."""
     own = list(excludes)
-    builtin = [p for p in DEFAULT_EXCLUDES if p in CODE_EXCLUDES]
-    skipped = [p for p in DEFAULT_EXCLUDES if p not in CODE_EXCLUDES]
+    builtin = [p for p in defaults if p in CODE_EXCLUDES]
+    skipped = [p for p in defaults if p not in CODE_EXCLUDES]
+
+    def covered(patterns: Sequence[str], rel: str) -> bool:
+        return _covered(patterns, rel, compile_pattern)
+
     found = []
     for folder, dirs, files in os.walk(source):
         rel_base = Path(folder).relative_to(source).as_posix()
         prefix = "" if rel_base == "." else f"{rel_base}/"
-        dirs[:] = sorted(d for d in dirs if not _covered(skipped, prefix + d + "/x"))
+        dirs[:] = sorted(d for d in dirs if not covered(skipped, prefix + d + "/x"))
         for name in sorted(files):
             rel = prefix + name
-            if _covered(builtin, rel) and not _covered(own, rel) and not _covered(skipped, rel):
+            if covered(builtin, rel) and not covered(own, rel) and not covered(skipped, rel):
                 found.append(rel)
     return sorted(found)
 
 
-def handler_problem(files: Sequence[PackageFile], handler: str) -> str | None:
+def handler_problem(files: Sequence[PackageEntry], handler: str) -> str | None:
     """Why `module.function` cannot run from the package, or None when it can."""
     module, _, function = handler.rpartition(".")
     if not module or not function:
