@@ -70,3 +70,74 @@ def test_calls_map_to_iam_actions() -> None:
         (21, "boto3.client('lambda').invoke", "lambda:InvokeFunction"),
         (22, "boto3.session.Session().client('sqs').send_message", "sqs:SendMessage"),
     ]
+
+
+LAMBDA_TF = """\
+resource "aws_iam_role" "fn" {
+  name               = "predict"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy_attachment" "logs" {
+  role       = aws_iam_role.fn.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+}
+
+resource "aws_iam_role_policy" "read" {
+  role = aws_iam_role.fn.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:aws:s3:::m/*" }]
+  })
+}
+
+resource "aws_lambda_function" "predict" {
+  function_name = "shop-${var.env}-predict"
+  role          = aws_iam_role.fn.arn
+}
+"""
+LAMBDA_CODE = """\
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    model = s3.get_object(Bucket="m", Key="model.bin")
+    s3.put_object(Bucket="m", Key="out.json", Body=b"{}")
+    return model
+"""
+
+
+def _lambda_repo(root: Path, attachment: str) -> Path:
+    (root / "infra").mkdir()
+    (root / "src").mkdir()
+    tf = LAMBDA_TF.replace("service-role/AWSLambdaBasicExecutionRole", attachment)
+    (root / "infra" / "main.tf").write_text(tf)
+    (root / "src" / "app.py").write_text(LAMBDA_CODE)
+    (root / "deploytools.yml").write_text(
+        'project: shop\nenvironments:\n  dev: {account_id: "123456789012"}\n'
+        "terraform: {dir: infra}\ntargets:\n  predict:\n    type: lambda\n"
+        "    package: {source: src, handler: app.handler}\n"
+    )
+    return root / "deploytools.yml"
+
+
+def test_lambda_role_missing_put_object_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _lambda_repo(tmp_path, "service-role/AWSLambdaBasicExecutionRole")
+    args = ["--config", str(config), "check", "--rule", "DT009"]
+    assert main(args) == 3
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "src/app.py:8: DT009 error: targets.predict calls s3.put_object (s3:PutObject), but its "
+        "role aws_iam_role.fn (infra/main.tf) does not allow it"
+    )
+
+
+def test_a_role_with_a_policy_we_cannot_read_is_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _lambda_repo(tmp_path, "SomeTeamPolicy")
+    assert main(["--config", str(config), "check", "--rule", "DT009"]) == 0
+    capsys.readouterr()
