@@ -1,0 +1,145 @@
+"""Terraform's own verdict on the configured roots: `terraform init -backend=false` into a
+scratch data dir, then `terraform validate -json`, each diagnostic at its file and line.
+
+It catches what reading the files cannot: a module folder that is missing, an argument a
+resource does not have, a required variable of a module left unset. Terraform loads provider
+schemas for this (seconds), so the result is cached per content of the Terraform files and
+the Terraform binary. Where `terraform` is not installed, nothing runs and nothing is
+reported: the other rules still read the files. Providers come from where `terraform init`
+always gets them (TF_CLI_CONFIG_FILE's mirror, TF_PLUGIN_CACHE_DIR, else the registry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from deploytools import proc
+from deploytools.checks.base import CheckContext, Finding, Severity
+from deploytools.config.interpolate import Resolver
+from deploytools.errors import DeployError
+
+RULE = "DT000"
+TIMEOUT = 300.0
+AT = re.compile(r"\bat (?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+)")
+SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING}
+Diagnostic = dict[str, object]
+
+
+def validate_findings(ctx: CheckContext) -> Iterator[Finding]:
+    config = ctx.config
+    terraform = shutil.which("terraform")
+    if config is None or config.model.terraform is None or terraform is None:
+        return
+    model = config.model
+    assert model.terraform is not None
+    written = model.terraform.dir
+    dirs = sorted({Resolver(model.project, env).text(written) for env in model.environments})
+    for directory in dirs:
+        root = (config.root / directory).resolve()
+        if root.is_dir() and any(root.glob("*.tf")):
+            for diagnostic in _diagnostics(terraform, root, ctx):
+                yield _finding(ctx, root, diagnostic)
+
+
+def _finding(ctx: CheckContext, root: Path, diagnostic: Diagnostic) -> Finding:
+    summary = str(diagnostic.get("summary", "")).rstrip(".")
+    detail = " ".join(str(diagnostic.get("detail", "")).split())
+    file, line = _where(root, diagnostic, detail)
+    message = f"terraform validate: {summary}" + (f": {detail}" if detail else "")
+    return Finding(
+        ctx.rel(file),
+        line,
+        RULE,
+        message,
+        fix="Correct the Terraform as the message says (terraform validate reports the same).",
+        severity=SEVERITY.get(str(diagnostic.get("severity")), Severity.ERROR),
+    )
+
+
+def _where(root: Path, diagnostic: Diagnostic, detail: str) -> tuple[Path, int]:
+    span = diagnostic.get("range")
+    if isinstance(span, dict) and span.get("filename"):
+        start = span.get("start") if isinstance(span.get("start"), dict) else {}
+        line = int(start.get("line", 1)) if isinstance(start, dict) else 1
+        return (root / str(span["filename"])).resolve(), line
+    mentioned = AT.search(detail)
+    if mentioned:
+        return (root / mentioned["file"]).resolve(), int(mentioned["line"])
+    return root / "main.tf", 1
+
+
+def _fingerprint(terraform: str, root: Path, ctx: CheckContext) -> str:
+    where = ctx.rel(root)
+    digest = hashlib.sha256(f"{terraform}:{os.path.getmtime(terraform)}:{where}".encode())
+    for path in sorted(ctx.files("*.tf", "*.tf.json", ".terraform.lock.hcl")):
+        digest.update(ctx.rel(path).encode() + b"\0" + ctx.read(path).encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "deploytools" / "terraform-validate"
+
+
+def _diagnostics(terraform: str, root: Path, ctx: CheckContext) -> list[Diagnostic]:
+    cached = _cache_dir() / f"{_fingerprint(terraform, root, ctx)}.json"
+    try:
+        loaded: list[Diagnostic] = json.loads(cached.read_text())
+        return loaded
+    except (OSError, ValueError):
+        pass
+    found = _run(terraform, root)
+    if found is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(found))
+        except OSError:
+            pass  # a read-only home: validate runs again next time
+    return found or []
+
+
+def _run(terraform: str, root: Path) -> list[Diagnostic] | None:
+    """The diagnostics of init (when it fails) or validate; None when Terraform could not run."""
+    with tempfile.TemporaryDirectory(prefix="deploytools-validate-") as scratch:
+        env = {"TF_DATA_DIR": scratch, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+        try:
+            init = proc.run(
+                [terraform, f"-chdir={root}", "init", "-backend=false", "-input=false", "-json"],
+                env=env, check=False, timeout=TIMEOUT,
+            )  # fmt: skip
+            if init.returncode != 0:
+                return _init_diagnostics(init.stdout)
+            validate = proc.run(
+                [terraform, f"-chdir={root}", "validate", "-json"],
+                env=env, check=False, timeout=TIMEOUT,
+            )  # fmt: skip
+        except DeployError:
+            return None
+    try:
+        report = json.loads(validate.stdout)
+    except ValueError:
+        return None
+    diagnostics = report.get("diagnostics", []) if isinstance(report, dict) else []
+    return [d for d in diagnostics if isinstance(d, dict)]
+
+
+def _init_diagnostics(output: str) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for line in output.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        diagnostic = event.get("diagnostic") if isinstance(event, dict) else None
+        if isinstance(diagnostic, dict) and diagnostic not in found:
+            found.append(diagnostic)
+    # Terraform says the same missing folder twice; keep the one that names the file and line.
+    located = [d for d in found if AT.search(str(d.get("detail", "")))]
+    return located or found
