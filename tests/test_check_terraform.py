@@ -15,13 +15,17 @@ FIXTURES = Path(__file__).parent / "fixtures" / "terraform_check"
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private validate cache, so each test runs Terraform itself."""
+    """A private validate cache, so each test runs Terraform itself; the fixtures are copied out
+    of this git repository, so the copy is the repository the paths are relative to."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
 def _check(name: str, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list[str]]:
-    code = main(["--config", str(FIXTURES / name / "deploytools.yml"), "check", *extra])
+    root = Path.cwd() / name
+    shutil.copytree(FIXTURES / name, root)
+    code = main(["--config", str(root / "deploytools.yml"), "check", *extra])
     return code, capsys.readouterr().out.splitlines()
 
 
@@ -65,6 +69,7 @@ def test_the_result_is_cached_by_content(repo: Path, capsys: pytest.CaptureFixtu
     capsys.readouterr()
 
 
+@pytest.mark.usefixtures("repo")
 def test_no_terraform_validate_skips_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert _check("unknown", capsys, "--no-terraform-validate") == (
         0, ["0 error(s), 0 warning(s)"],

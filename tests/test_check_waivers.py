@@ -16,8 +16,16 @@ FIXTURES = Path(__file__).parent / "fixtures" / "waivers"
 REASON = "the legacy uploader writes to buckets created at run time"
 
 
+@pytest.fixture(autouse=True)
+def _outside_this_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixtures are copied out of this git repository, so the copy is the repository the
+    paths are relative to (and this repository's own workflows are not read)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _check(name: str, *extra: str) -> int:
-    return main(["--config", str(FIXTURES / name / "deploytools.yml"), "check", *extra])
+    shutil.copytree(FIXTURES / name, Path.cwd() / name)
+    return main(["--config", str(Path.cwd() / name / "deploytools.yml"), "check", *extra])
 
 
 def test_config_waiver_with_a_reason_is_listed_and_does_not_fail(

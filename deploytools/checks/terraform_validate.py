@@ -29,6 +29,7 @@ RULE = "DT000"
 TIMEOUT = 300.0
 AT = re.compile(r"\bat (?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+)")
 SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING}
+PROVIDER_SOURCES = ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR")
 Diagnostic = dict[str, object]
 
 
@@ -78,6 +79,9 @@ def _where(root: Path, diagnostic: Diagnostic, detail: str) -> tuple[Path, int]:
 def _fingerprint(terraform: str, root: Path, ctx: CheckContext) -> str:
     where = ctx.rel(root)
     digest = hashlib.sha256(f"{terraform}:{os.path.getmtime(terraform)}:{where}".encode())
+    # Where providers come from decides whether init can install them.
+    for name in PROVIDER_SOURCES:
+        digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
     for path in sorted(ctx.files("*.tf", "*.tf.json", ".terraform.lock.hcl")):
         digest.update(ctx.rel(path).encode() + b"\0" + ctx.read(path).encode() + b"\0")
     return digest.hexdigest()[:32]
@@ -95,8 +99,8 @@ def _diagnostics(terraform: str, root: Path, ctx: CheckContext) -> list[Diagnost
         return loaded
     except (OSError, ValueError):
         pass
-    found = _run(terraform, root)
-    if found is not None:
+    found, cacheable = _run(terraform, root)
+    if found is not None and cacheable:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(found))
@@ -105,8 +109,9 @@ def _diagnostics(terraform: str, root: Path, ctx: CheckContext) -> list[Diagnost
     return found or []
 
 
-def _run(terraform: str, root: Path) -> list[Diagnostic] | None:
-    """The diagnostics of init (when it fails) or validate; None when Terraform could not run."""
+def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | None, bool]:
+    """The diagnostics of init (when it fails) or validate, None when Terraform could not run,
+    and whether they follow from the files alone: an init that fails may fail for the network."""
     with tempfile.TemporaryDirectory(prefix="deploytools-validate-") as scratch:
         env = {"TF_DATA_DIR": scratch, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
         try:
@@ -115,19 +120,19 @@ def _run(terraform: str, root: Path) -> list[Diagnostic] | None:
                 env=env, check=False, timeout=TIMEOUT,
             )  # fmt: skip
             if init.returncode != 0:
-                return _init_diagnostics(init.stdout)
+                return _init_diagnostics(init.stdout), False
             validate = proc.run(
                 [terraform, f"-chdir={root}", "validate", "-json"],
                 env=env, check=False, timeout=TIMEOUT,
             )  # fmt: skip
         except DeployError:
-            return None
+            return None, False
     try:
         report = json.loads(validate.stdout)
     except ValueError:
-        return None
+        return None, False
     diagnostics = report.get("diagnostics", []) if isinstance(report, dict) else []
-    return [d for d in diagnostics if isinstance(d, dict)]
+    return [d for d in diagnostics if isinstance(d, dict)], True
 
 
 def _init_diagnostics(output: str) -> list[Diagnostic]:
