@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,11 @@ TIMEOUT = 300.0
 AT = re.compile(r"\bat (?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+)")
 SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING}
 PROVIDER_SOURCES = ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR")
+# Init cannot get a provider from where this machine gets them: validate did not run, and the
+# files are not at fault.
+NO_PROVIDER = ("Failed to query available provider packages", "Failed to install provider")
+# DT000's module check reports a missing module folder at its source line.
+REPORTED_BY_DT000 = {"Unreadable module directory"}
 Diagnostic = dict[str, object]
 
 
@@ -45,8 +51,23 @@ def validate_findings(ctx: CheckContext) -> Iterator[Finding]:
     for directory in dirs:
         root = (config.root / directory).resolve()
         if root.is_dir() and any(root.glob("*.tf")):
-            for diagnostic in _diagnostics(terraform, root, ctx):
-                yield _finding(ctx, root, diagnostic)
+            diagnostics = _diagnostics(terraform, root, ctx)
+            missing = [d for d in diagnostics if str(d.get("summary")).startswith(NO_PROVIDER)]
+            if missing:
+                _say_not_run(ctx.rel(root), missing[0])
+                continue
+            for diagnostic in diagnostics:
+                if diagnostic.get("summary") not in REPORTED_BY_DT000:
+                    yield _finding(ctx, root, diagnostic)
+
+
+def _say_not_run(where: str, diagnostic: Diagnostic) -> None:
+    detail = " ".join(str(diagnostic.get("detail", "")).split())
+    print(
+        f"terraform validate did not run on {where or '.'}: "
+        f"{str(diagnostic.get('summary', '')).rstrip('.')}: {detail}",
+        file=sys.stderr,
+    )
 
 
 def _finding(ctx: CheckContext, root: Path, diagnostic: Diagnostic) -> Finding:
