@@ -17,8 +17,11 @@ def _check(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[
     return code, [line for line in capsys.readouterr().out.splitlines() if " DT003 " in line]
 
 
-def test_pydantic_settings_fields_are_reads(capsys: pytest.CaptureFixture[str]) -> None:
-    code, lines = _check(FIXTURES / "pydantic" / "deploytools.yml", capsys)
+def test_pydantic_settings_fields_are_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(FIXTURES / "pydantic", tmp_path, dirs_exist_ok=True)  # out of this repository
+    code, lines = _check(tmp_path / "deploytools.yml", capsys)
     assert code == 3
     pending = "but the target neither sets it (environment) nor gets it from SSM (secrets)"
     assert lines == [
@@ -48,8 +51,11 @@ def test_pydantic_settings_set_in_any_case_are_clean(
     assert _check(config, capsys) == (0, [])
 
 
-def test_container_overrides_count_as_set(capsys: pytest.CaptureFixture[str]) -> None:
-    code, lines = _check(FIXTURES / "cascade" / "deploytools.yml", capsys)
+def test_container_overrides_count_as_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(FIXTURES / "cascade", tmp_path, dirs_exist_ok=True)  # out of this repository
+    code, lines = _check(tmp_path / "deploytools.yml", capsys)
     assert code == 3
     assert lines == [
         "training/train.py:5: DT003 error: targets.trainer runs code that reads EPOCHS "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ CONFIG = Path(__file__).parent / "fixtures" / "dt004" / "handler" / "deploytools
 
 
 def test_missing_module_and_function_are_errors_and_dropped_code_is_named(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--config", str(CONFIG), "check", "--rule", "DT004"]) == 3
+    shutil.copytree(CONFIG.parent, tmp_path, dirs_exist_ok=True)  # out of this repository
+    assert main(["--config", str(tmp_path / "deploytools.yml"), "check", "--rule", "DT004"]) == 3
     lines = [line for line in capsys.readouterr().out.splitlines() if " DT004 " in line]
     assert lines == [
         "deploytools.yml:11: DT004 error: targets.no-module: the handler app.serve.handler "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "dt009" / "code"
 
 
 def test_batch_trainer_missing_update_item_is_reported_at_the_call(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = FIXTURES / "missing" / "deploytools.yml"
+    shutil.copytree(FIXTURES / "missing", tmp_path, dirs_exist_ok=True)  # out of this repository
+    config = tmp_path / "deploytools.yml"
     assert main(["--config", str(config), "check", "--rule", "DT009"]) == 3
     assert capsys.readouterr().out.splitlines() == [
         "backend/training/train.py:10: DT009 error: targets.trainer calls dynamodb.update_item "
