@@ -90,3 +90,23 @@ def test_a_valid_file_python_hcl2_cannot_parse_is_a_warning(
         "python-hcl2 and review the file by hand.",
         "0 error(s), 1 warning(s)",
     ]
+
+
+@pytest.mark.usefixtures("terraform_bin")
+def test_a_provider_terraform_cannot_install_means_validate_did_not_run(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = repo / "valid"
+    shutil.copytree(FIXTURES / "valid", root)
+    (root / "infra" / "providers.tf").write_text(
+        'terraform {\n  required_providers {\n    nothing = { source = "deploytools-test/nothing" }'
+        "\n  }\n}\n"
+    )
+    assert main(["--config", str(root / "deploytools.yml"), "check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["0 error(s), 0 warning(s)"]
+    assert captured.err.startswith(
+        "terraform validate did not run on infra: Failed to query available provider packages: "
+        "Could not retrieve the list of available versions for provider deploytools-test/nothing"
+    )
+    assert not (repo / "cache" / "deploytools" / "terraform-validate").exists()  # not cached
