@@ -1,12 +1,14 @@
 """Terraform's own verdict on the configured roots: `terraform init -backend=false` into a
 scratch data dir, then `terraform validate -json`, each diagnostic at its file and line.
 
-It catches what reading the files cannot: a module folder that is missing, an argument a
-resource does not have, a required variable of a module left unset. Terraform loads provider
-schemas for this (seconds), so the result is cached per content of the Terraform files and
-the Terraform binary. Where `terraform` is not installed, nothing runs and nothing is
-reported: the other rules still read the files. Providers come from where `terraform init`
-always gets them (TF_CLI_CONFIG_FILE's mirror, TF_PLUGIN_CACHE_DIR, else the registry).
+It catches what reading the files cannot: an argument a resource does not have, a required
+variable of a module left unset (a missing module folder is DT000's module check's finding).
+Terraform loads provider schemas for this (seconds), so validate's result is cached per
+content of the Terraform files, the Terraform binary and where providers come from. Where
+`terraform` is not installed, nothing runs and nothing is reported: the other rules still read
+the files. Providers come from where `terraform init` always gets them (TF_CLI_CONFIG_FILE's
+mirror, TF_PLUGIN_CACHE_DIR, else the registry); one it cannot get there means validate did
+not run, said on stderr, never cached.
 """
 
 from __future__ import annotations
