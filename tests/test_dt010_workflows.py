@@ -64,6 +64,6 @@ def test_this_repositorys_own_workflows_differ_only_by_the_self_reference() -> N
             "deploytools/deploytools@v0.1.0 is not pinned to a full commit SHA (a tag or branch "
             "can be moved)",
             "inline",
-            "this repository at the workflow's own version; a file cannot hold its own SHA",
+            "a file cannot hold its own SHA (.github/zizmor.yml)",
         )
     }
