@@ -46,7 +46,7 @@ def run_plan(path: Path, capsys: pytest.CaptureFixture[str], env: str = "dev") -
 BAD_CONFIGS = {
     "unknown top-level key": (
         VALID + "colour: blue\n",
-        "deploytools.yml:17: colour: unknown key 'colour'; allowed: environments, frontend, "
+        "deploytools.yml:17: colour: unknown key 'colour'; allowed: check, environments, frontend, "
         "images, project, region, secrets, smoke, targets, terraform",
     ),
     "unknown nested key": (
@@ -171,8 +171,8 @@ def test_all_problems_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFix
     code, err = run_plan(write_repo(tmp_path, config), capsys)
     assert code == 2
     assert err.splitlines() == [
-        "error: deploytools.yml:2: regio: unknown key 'regio'; allowed: environments, frontend, "
-        "images, project, region, secrets, smoke, targets, terraform",
+        "error: deploytools.yml:2: regio: unknown key 'regio'; allowed: check, environments, "
+        "frontend, images, project, region, secrets, smoke, targets, terraform",
         "error: deploytools.yml:14: targets.api.type: 'fargate' is not a target type; "
         "allowed: ecs, lambda, eks, batch",
     ]

@@ -11,7 +11,7 @@ import pytest
 from deploytools.cli import main
 from deploytools.config import load_config
 from deploytools.errors import BadInput, ConfigError
-from deploytools.steps.targets.lambda_zip import select_files
+from deploytools.lib.zip_selection import select_files
 
 VALID = """\
 project: shop

@@ -22,6 +22,15 @@ def test_tests_and_training_code_in_the_package_are_found() -> None:
         (
             "deploytools.yml",
             9,
+            Severity.WARNING,
+            "targets.api: the built-in excludes leave out of the zip package of src: "
+            "tests/handler_cases.py",
+            "name them in targets.api.package.excludes to say they stay out; rename a runtime "
+            "module that only looks like a test",
+        ),
+        (
+            "deploytools.yml",
+            9,
             Severity.ERROR,
             "targets.api: the zip package of src includes tests: testing/helpers.py",
             "add 'testing/' to targets.api.package.excludes",

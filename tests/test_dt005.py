@@ -128,3 +128,22 @@ def test_check_command_reports_dt005(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 3
     assert "DT005" in out and "app/settings.py" in out
     assert "AKIAZ7Q3XK5M2RTY8W4N" not in out
+
+
+def test_a_token_in_markdown_is_a_warning_and_the_allowlist_pragma_is_honoured() -> None:
+    findings = dt005(FIXTURES / "docs")
+    assert [(f.file, f.line, f.severity.value, f.message) for f in findings] == [
+        ("app/config.py", 3, "error",
+         "UPLOAD_TOKEN is set to a literal secret (tk_9… (23 characters))"),
+        ("guide/README.md", 5, "warning",
+         "API_TOKEN is set to a literal secret (tk_9… (23 characters)) in documentation"),
+    ]  # fmt: skip
+
+
+def test_inline_ignore_is_listed_as_a_waiver() -> None:
+    from deploytools.checks import check_report
+
+    root = FIXTURES / "positive"
+    report = check_report(CheckContext(root=root, config=load_config(root / "deploytools.yml")))
+    waived = [(w.finding.file, w.finding.line, w.source, w.reason) for w in report.waived]
+    assert waived == [("app/settings.py", 9, "inline", "no reason given")]

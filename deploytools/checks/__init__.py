@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterable
 
 from deploytools.checks.base import REGISTRY, CheckContext, Finding, Rule, Severity, rule
+from deploytools.checks.waivers import CheckReport, apply_waivers
 
 __all__ = [
-    "CheckContext", "Finding", "Rule", "Severity", "all_rules", "rule", "run_checks",
-    "skipped_rules",
+    "CheckContext", "CheckReport", "Finding", "Rule", "Severity", "all_rules", "check_report",
+    "rule", "run_checks", "skipped_rules",
 ]  # fmt: skip
 
 
@@ -31,11 +33,19 @@ def skipped_rules(ctx: CheckContext, only: set[str] | None = None) -> list[str]:
     return [r.id for r in all_rules().values() if r.needs_config and (not only or r.id in only)]
 
 
-def run_checks(ctx: CheckContext, only: set[str] | None = None) -> list[Finding]:
+def check_report(
+    ctx: CheckContext, only: set[str] | None = None, *, extra: Iterable[Finding] = ()
+) -> CheckReport:
+    """The findings of the rules (all, or `only`) and `extra`, the waived ones set apart."""
     skipped = set(skipped_rules(ctx, only))
-    findings: list[Finding] = []
+    findings: list[Finding] = list(extra)
     for rule_id, registered in all_rules().items():
         if (only and rule_id not in only) or rule_id in skipped:
             continue
         findings.extend(registered.run(ctx))
-    return sorted(set(findings))
+    return apply_waivers(ctx, set(findings), every_rule_ran=not only)
+
+
+def run_checks(ctx: CheckContext, only: set[str] | None = None) -> list[Finding]:
+    """The findings that count: waived ones left out, stale waivers included."""
+    return check_report(ctx, only).findings

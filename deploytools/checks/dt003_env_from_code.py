@@ -3,6 +3,12 @@
 The failure this catches: a parameter added to train.py (`os.environ["LEARNING_RATE"]`) but
 never to the container's environment, found only when the job starts and dies. Reads with a
 default (`os.getenv("X", "d")`) still run without it, so they are warnings, not errors.
+
+Reads are `os.getenv` / `os.environ` with a literal name and the fields of pydantic-settings
+models (`deploytools.checks.pysettings`). A variable the code that submits a Batch job or an
+ECS task passes in `containerOverrides` counts as set for that target
+(`deploytools.checks.overrides`). A read is reported once per variable and target; targets
+that share the code are named in one finding.
 """
 
 from __future__ import annotations
@@ -14,6 +20,10 @@ from pathlib import Path
 
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.checks.index import skipped
+from deploytools.checks.overrides import Override, overrides
+from deploytools.checks.pysettings import settings_reads
+from deploytools.config.interpolate import Resolver
+from deploytools.config.model import Config
 
 RULE = "DT003"
 # Set by the platform itself, so code may read them without the target setting them.
@@ -55,6 +65,7 @@ class EnvRead:
     line: int
     how: str  # as written, e.g. os.getenv or os.environ[...]
     has_default: bool
+    case_insensitive: bool = False  # pydantic-settings matches names in any case
 
 
 @rule(
@@ -71,32 +82,71 @@ def env_from_code(ctx: CheckContext) -> Iterator[Finding]:
         return
     model = ctx.config.model
     required = model.secrets.required if model.secrets else []
+    passed = _overrides(ctx) if any(t.env_from_code for t in model.targets.values()) else []
+    missing: dict[tuple[Path, EnvRead], list[tuple[str, str]]] = {}
     for name, target in model.targets.items():
         if not target.env_from_code:
             continue
         secrets = target.secrets if target.secrets is not None else required
         provided = {*target.environment, *secrets, *PROVIDED_EVERYWHERE, *PROVIDED[target.type]}
+        provided |= _passed_per_run(model, name, passed)
+        upper = {p.upper() for p in provided}
         if target.secrets is None:
             fix_place = "secrets.required"
         else:
             fix_place = f"targets.{name}.secrets (and secrets.required)"
+        seen: set[str] = set()
         for path in _python_files([ctx.config.root / p for p in target.env_from_code]):
-            seen: set[str] = set()
             for read in reads(ctx.read(path)):
-                if read.name in provided or read.name in seen:
+                known = read.name in provided or (read.case_insensitive and read.name in upper)
+                if known or read.name in seen:
                     continue
                 seen.add(read.name)
-                where = "neither sets it (environment) nor gets it from SSM (secrets)"
-                default = " (it has a default, so the code runs, but not as configured)"
-                yield Finding(
-                    ctx.rel(path),
-                    read.line,
-                    RULE,
-                    f"targets.{name} runs code that reads {read.name} ({read.how}), but the "
-                    f"target {where}" + (default if read.has_default else ""),
-                    fix=f"add {read.name} to targets.{name}.environment or to {fix_place}",
-                    severity=Severity.WARNING if read.has_default else Severity.ERROR,
-                )
+                missing.setdefault((path, read), []).append((name, fix_place))
+    for (path, read), targets in missing.items():
+        yield _finding(ctx, path, read, targets)
+
+
+def _finding(
+    ctx: CheckContext, path: Path, read: EnvRead, targets: list[tuple[str, str]]
+) -> Finding:
+    names = ", ".join(f"targets.{t}" for t, _ in targets)
+    runs = "runs" if len(targets) == 1 else "run"
+    where = "neither sets it (environment) nor gets it from SSM (secrets)"
+    if len(targets) > 1:
+        where = "set it neither in environment nor from SSM (secrets)"
+    default = " (it has a default, so the code runs, but not as configured)"
+    first, fix_place = targets[0]
+    return Finding(
+        ctx.rel(path),
+        read.line,
+        RULE,
+        f"{names} {runs} code that reads {read.name} ({read.how}), but the "
+        f"target{'s' if len(targets) > 1 else ''} {where}" + (default if read.has_default else ""),
+        fix=f"add {read.name} to targets.{first}.environment or to {fix_place}",
+        severity=Severity.WARNING if read.has_default else Severity.ERROR,
+    )
+
+
+def _overrides(ctx: CheckContext) -> list[Override]:
+    return overrides((path, ctx.read(path)) for path in ctx.files("*.py"))
+
+
+def _passed_per_run(model: Config, name: str, passed: list[Override]) -> set[str]:
+    """Names the code submitting this target's jobs (or tasks) passes in containerOverrides."""
+    target = model.targets[name]
+    if target.type not in ("batch", "ecs"):
+        return set()
+    written = getattr(target, "job_definition", None) or f"{{project}}-{{env}}-{name}"
+    deployed = {Resolver(model.project, env).text(written) for env in model.environments}
+    names: set[str] = set()
+    for override in passed:
+        if override.kind != target.type:
+            continue
+        named = override.definition
+        if named is None or any(d in named or named in d for d in deployed):
+            names |= override.names
+    return names
 
 
 def reads(source: str) -> list[EnvRead]:
@@ -111,6 +161,9 @@ def reads(source: str) -> list[EnvRead]:
         read = names.read(node)
         if read is not None:
             found.append(read)
+    for field in settings_reads(tree):
+        insensitive = not field.case_sensitive
+        found.append(EnvRead(field.name, field.line, field.how, field.has_default, insensitive))
     return sorted(found, key=lambda r: (r.line, r.name))
 
 

@@ -1,8 +1,10 @@
 """DT004: a Lambda zip over 250 MB unzipped, or one that carries tests, caches or training code.
 
-The package is computed exactly as `deploy` builds it (lib.zip_selection.select_files: the
-built-in excludes plus the target's), without writing the zip. What the built-in excludes
-already leave out is fine; this rule finds what still gets in.
+The package is computed exactly as `deploy` builds it (lib.zip_selection.select_files: the built-in
+excludes plus the target's), without writing the zip. This rule finds what still gets in; it
+also names (as a warning) the code the built-in excludes drop without the target's
+`excludes` saying so (a runtime script named test_query.py is dropped too), and reports a
+configured handler whose module or function the package does not hold.
 """
 
 from __future__ import annotations
@@ -12,8 +14,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
+from deploytools.checks.lambda_package import dropped_silently, handler_problem
 from deploytools.errors import BadInput
-from deploytools.lib.zip_selection import UNZIPPED_LIMIT, human_size, select_files
+from deploytools.lib.zip_selection import (
+    DEFAULT_EXCLUDES,
+    UNZIPPED_LIMIT,
+    compile_pattern,
+    human_size,
+    select_files,
+)
 
 RULE = "DT004"
 EXAMPLES = 3
@@ -97,6 +106,34 @@ def lambda_zip(ctx: CheckContext) -> Iterator[Finding]:
             files = select_files(ctx.config.root / package.source, package.excludes)
         except BadInput:
             continue  # a missing source folder is DT000's finding
+        if package.handler:
+            problem = handler_problem(files, package.handler)
+            if problem is not None:
+                yield Finding(
+                    config_file,
+                    ctx.config.line(("targets", name, "package", "handler")),
+                    RULE,
+                    f"targets.{name}: {problem}",
+                    fix=f"correct targets.{name}.package.handler, or the package's "
+                    "source and excludes",
+                )
+        dropped = dropped_silently(
+            ctx.config.root / package.source,
+            package.excludes,
+            defaults=DEFAULT_EXCLUDES,
+            compile_pattern=compile_pattern,
+        )
+        if dropped:
+            yield Finding(
+                config_file,
+                line,
+                RULE,
+                f"targets.{name}: the built-in excludes leave out of the zip package of "
+                f"{package.source}: {_shown(dropped)}",
+                fix=f"name them in targets.{name}.package.excludes to say they stay out; "
+                "rename a runtime module that only looks like a test",
+                severity=Severity.WARNING,
+            )
         size = sum(f.size for f in files)
         if size > UNZIPPED_LIMIT:
             biggest = sorted(files, key=lambda f: f.size, reverse=True)[:EXAMPLES]
@@ -116,9 +153,7 @@ def lambda_zip(ctx: CheckContext) -> Iterator[Finding]:
             hits = [f.name for f in files if _is(kind, f.name)]
             if not hits:
                 continue
-            shown = ", ".join(hits[:EXAMPLES]) + (
-                f" and {len(hits) - EXAMPLES} more" if len(hits) > EXAMPLES else ""
-            )
+            shown = _shown(hits)
             yield Finding(
                 config_file,
                 line,
@@ -128,6 +163,11 @@ def lambda_zip(ctx: CheckContext) -> Iterator[Finding]:
                 fix=f"add {_pattern(kind, hits[0])!r} to targets.{name}.package.excludes",
                 severity=kind.severity,
             )
+
+
+def _shown(paths: list[str]) -> str:
+    more = f" and {len(paths) - EXAMPLES} more" if len(paths) > EXAMPLES else ""
+    return ", ".join(paths[:EXAMPLES]) + more
 
 
 def _is(kind: Kind, path: str) -> bool:

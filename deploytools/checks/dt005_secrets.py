@@ -1,9 +1,11 @@
 """DT005: committed .env files and secret-looking literals; hard-coded AWS endpoint URLs.
 
 Secrets belong in SSM Parameter Store (read at deploy and run time), endpoints in Terraform
-outputs. A line carrying `deploytools: ignore DT005` (in any comment syntax) is skipped, which
-is how test fixtures and documented examples opt out. Findings never repeat the secret: they
-show its first characters only.
+outputs. A line carrying detect-secrets' `pragma: allowlist secret` is skipped, and one carrying
+`deploytools: ignore DT005 -- reason` (in any comment syntax) is waived and listed as such, which
+is how test fixtures and documented examples opt out. A secret in documentation (Markdown,
+reStructuredText, a docs/ folder) is a warning: it is usually an example, but one that looks
+real is worth a look. Findings never repeat the secret: they show its first characters only.
 
 Limits: "committed" is judged from the work tree and .gitignore files (no git call): an
 ignored `.env` is taken to be a local file and not reported.
@@ -16,10 +18,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from deploytools.checks.base import CheckContext, Finding, rule
+from deploytools.checks.base import CheckContext, Finding, Severity, rule
 
 RULE = "DT005"
-IGNORE = re.compile(r"deploytools:\s*ignore\b[^\n]*\bDT005\b", re.IGNORECASE)
+# detect-secrets' allowlist comment; `deploytools: ignore DT005` is a waiver (checks.waivers).
+IGNORE = re.compile(r"pragma:\s*allowlist[ -]secret", re.IGNORECASE)
+DOC_SUFFIXES = {".md", ".markdown", ".rst", ".adoc", ".txt", ".ipynb"}
+DOC_FOLDERS = {"docs", "doc"}
 ENV_TEMPLATES = {".env.example", ".env.sample", ".env.template"}
 MAX_BYTES = 512 * 1024
 LOCKFILES = {
@@ -188,15 +193,28 @@ def _env_file(ctx: CheckContext, path: Path, ssm_hint: str) -> Iterator[Finding]
     )  # fmt: skip
 
 
+def is_documentation(rel: str) -> bool:
+    folders = rel.lower().split("/")[:-1]
+    return Path(rel).suffix.lower() in DOC_SUFFIXES or bool(DOC_FOLDERS.intersection(folders))
+
+
 def _literals(ctx: CheckContext, path: Path, text: str, ssm_hint: str) -> Iterator[Finding]:
     if not MAYBE_SECRET.search(text):
         return  # one scan of the whole text spares the per-line patterns on most files
     rel = ctx.rel(path)
+    in_docs = is_documentation(rel)
     for number, line in enumerate(text.splitlines(), start=1):
         if _ignored(line):
             continue
         found = _secret_in(line)
-        if found:
+        if found and in_docs:
+            yield Finding(
+                rel, number, RULE, f"{found} in documentation",
+                fix="If it is an example, make it one (EXAMPLE, xxxx, <your-token>) or add "
+                "`pragma: allowlist secret`; if it is real, remove and rotate it.",
+                severity=Severity.WARNING,
+            )  # fmt: skip
+        elif found:
             yield Finding(
                 rel, number, RULE, found,
                 fix=f"Remove it, rotate it (it stays in git history), and keep it in SSM Parameter "
@@ -250,7 +268,8 @@ def _terraform_dir(ctx: CheckContext) -> str | None:
     "committed secret, .env file, or hard-coded endpoint",
     description="A committed .env file or secret-looking literal (AWS keys, GitHub/Slack tokens, "
     "private keys, password/token assignments), or an AWS endpoint URL hard-coded in app code "
-    "when Terraform could output it. Opt out per line with `deploytools: ignore DT005`.",
+    "when Terraform could output it. Opt out per line with `deploytools: ignore DT005 -- "
+    "reason` or `pragma: allowlist secret`; in documentation, findings are warnings.",
 )
 def secrets_and_endpoints(ctx: CheckContext) -> Iterator[Finding]:
     ssm_path = ctx.config.model.secrets.ssm_path if ctx.config and ctx.config.model.secrets else ""

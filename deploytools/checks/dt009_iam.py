@@ -9,17 +9,20 @@ The Terraform half reads every `Allow` statement of
 and flags a statement that
 - allows `Action "*"` (everything on every service), or
 - allows a whole service (`"s3:*"`: its write actions included), or
-- allows a write action (Put/Create/Delete/Update/Attach/... or a wildcard that can match
-  one, such as `s3:Put*`) on `Resource "*"`.
+- allows, on `Resource "*"`, a write action (AWS's access levels Write, Permissions
+  management, Tagging; or a wildcard such as `s3:Put*` that covers one) that accepts a
+  resource ARN. Actions AWS grants only on "*" (`xray:PutTraceSegments`,
+  `cloudwatch:PutMetricData`) cannot be scoped and are not findings. Which is which comes from
+  AWS's IAM database (`deploytools.checks.iam.actions`); an action it does not know is judged
+  by its verb.
 
-Exemption, for the actions AWS only grants on "*" (e.g. `xray:PutTraceSegments`,
-`cloudwatch:PutMetricData`) and for key policies (where "*" means "this key"): a comment
-containing `deploytools: allow DT009 <reason>` or `Resource "*" required` inside the
-statement or on the line directly above it. Deny statements, `not_actions` and statements
-built by `dynamic` blocks or expressions are not judged.
+Key policies (an `aws_kms_key`'s `policy`, the documents it references, or a statement with
+principals and only kms actions) are not judged: there "*" means the key itself. A comment
+containing `deploytools: allow DT009 <reason>` or `Resource "*" required` inside the statement
+or on the line directly above it exempts the statement. Deny statements, `not_actions` and
+statements built by `dynamic` blocks or expressions are not judged.
 
-The other half (a task role missing permissions its code calls) plugs in as another source
-of findings in `iam_findings`.
+The code half (a role missing an action its code calls) is `deploytools.checks.iam.code`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploytools.checks.base import CheckContext, Finding, rule
+from deploytools.checks.iam import actions as iam_database
+from deploytools.checks.iam.code import code_findings
 from deploytools.lib.hcl import (
     Block,
     Span,
@@ -53,6 +58,8 @@ WRITE_VERBS = (
 EXEMPT = re.compile(r'deploytools:\s*allow\s+DT009\b|Resource\s+"\*"\s+required', re.I)
 SERVICE_WILDCARD = re.compile(r"^[A-Za-z0-9-]+:\*$")
 POLICY_ATTRIBUTES = ("policy",)  # assume_role_policy is a trust policy: no Resource to judge
+KEY_RESOURCES = ("aws_kms_key", "aws_kms_replica_key", "aws_kms_replica_external_key")
+DOCUMENT_REF = re.compile(r"data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json")
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     span: Span | None  # the statement's text; None when it could not be located
+    principals: bool = False  # a resource-based policy's statement
+    key_policy: bool = False
 
     @property
     def line(self) -> int:
@@ -100,9 +109,26 @@ def is_write(action: str) -> bool:
     return verb.startswith(tuple(verbs))
 
 
+def scopable_write(action: str) -> bool:
+    """A write action (or a pattern covering one) that AWS lets a policy scope to an ARN."""
+    if action == "*":
+        return True
+    service = action.partition(":")[0]
+    if not iam_database.known_service(service):
+        return is_write(action)
+    return any(a.writes and a.resource_level for a in iam_database.matching(action))
+
+
+def _is_key_policy(statement: Statement) -> bool:
+    if statement.key_policy:
+        return True
+    kms_only = all(a.lower().startswith("kms:") for a in statement.actions)
+    return statement.principals and kms_only
+
+
 def problems(statement: Statement) -> Iterator[tuple[int, str, str]]:
     """(line, message, fix) for each way the statement is too broad."""
-    if statement.effect.lower() != "allow":
+    if statement.effect.lower() != "allow" or _is_key_policy(statement):
         return
     action_line = statement.line_of("actions", "Action")
     if "*" in statement.actions:
@@ -119,14 +145,15 @@ def problems(statement: Statement) -> Iterator[tuple[int, str, str]]:
             f"{statement.where} allows every action of a service: {', '.join(wildcards)}",
             "list the actions the workload calls instead of the service wildcard",
         )
-    writes = sorted(a for a in statement.actions if is_write(a) and a not in wildcards)
-    if "*" in statement.resources and writes:
+    if "*" not in statement.resources:
+        return
+    writes = sorted(a for a in statement.actions if a not in wildcards and scopable_write(a))
+    if writes:
         shown = ", ".join(writes[:4]) + (", …" if len(writes) > 4 else "")
         yield (
             statement.line_of("resources", "Resource"),
             f'{statement.where} allows write actions on Resource "*": {shown}',
-            'name the ARNs (bucket/*, the table, the parameter path); if AWS only accepts "*" '
-            'for this action, say so in a comment: # Resource "*" required: <why>',
+            "name the ARNs (bucket/*, the table, the parameter path); these actions accept them",
         )
 
 
@@ -151,7 +178,7 @@ def _statement_spans(tf: TfFile, block: Block) -> list[Span]:
     return spans
 
 
-def _document_statements(tf: TfFile, block: Block) -> Iterator[Statement]:
+def _document_statements(tf: TfFile, block: Block, key_documents: set[str]) -> Iterator[Statement]:
     statements = block.body.get("statement") or []
     spans = _statement_spans(tf, block)
     where = f"data.aws_iam_policy_document.{block.name}"
@@ -164,7 +191,9 @@ def _document_statements(tf: TfFile, block: Block) -> Iterator[Statement]:
             continue
         span = spans[index] if len(spans) == len(statements) else block.span
         effect = str(body.get("effect", "Allow"))
-        yield Statement(tf, where, effect, actions, resources, span)
+        principals = bool(body.get("principals"))
+        key = block.name in key_documents
+        yield Statement(tf, where, effect, actions, resources, span, principals, key)
 
 
 # -- jsonencode({...}) and JSON heredocs ------------------------------------------------------
@@ -241,15 +270,25 @@ def _inline_statements(tf: TfFile, block: Block) -> Iterator[Statement]:
                 continue
             span = spans[index] if len(spans) == len(statements) else block.span
             effect = str(body.get("Effect", "Allow"))
-            yield Statement(tf, where, effect, actions, resources, span)
+            principals = "Principal" in body
+            key = block.type in KEY_RESOURCES
+            yield Statement(tf, where, effect, actions, resources, span, principals, key)
 
 
 def terraform_statements(ctx: CheckContext) -> Iterator[Statement]:
     """Every IAM statement written literally in the repository's Terraform."""
-    for tf in ctx.terraform_files():
+    files = ctx.terraform_files()
+    key_documents = {
+        name
+        for tf in files
+        for block in tf.blocks
+        if block.kind == "resource" and block.type in KEY_RESOURCES
+        for name in DOCUMENT_REF.findall(str(block.body.get("policy", "")))
+    }
+    for tf in files:
         for block in tf.blocks:
             if block.kind == "data" and block.type == "aws_iam_policy_document":
-                yield from _document_statements(tf, block)
+                yield from _document_statements(tf, block, key_documents)
             elif block.kind == "resource":
                 yield from _inline_statements(tf, block)
 
@@ -266,9 +305,11 @@ def _terraform_findings(ctx: CheckContext) -> Iterator[Finding]:
     RULE,
     "IAM policy broader than the workload needs",
     description=(
-        'Action "*", a service wildcard such as "s3:*", or write actions on Resource "*", '
-        "in Terraform IAM policies."
+        'Action "*", a service wildcard such as "s3:*", or write actions that accept an ARN '
+        'on Resource "*", in Terraform IAM policies; and boto3 calls in a workload\'s code '
+        "that its role's policies do not allow."
     ),
 )
 def iam_findings(ctx: CheckContext) -> Iterator[Finding]:
     yield from _terraform_findings(ctx)
+    yield from code_findings(ctx, list(terraform_statements(ctx)))

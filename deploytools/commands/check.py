@@ -5,9 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploytools.checks import Finding, Severity, all_rules, run_checks, skipped_rules
+from deploytools.checks import (
+    CheckReport,
+    Finding,
+    Severity,
+    all_rules,
+    check_report,
+    skipped_rules,
+)
+from deploytools.checks.terraform_validate import validate_findings
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
+from deploytools.lib.zip_selection import DEFAULT_EXCLUDES
 from deploytools.output import github
 from deploytools.output.sarif import to_sarif
 
@@ -23,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--rule", nargs="+", metavar="ID", help="run only these rules")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument(
+        "--no-terraform-validate", action="store_true",
+        help="skip terraform init -backend=false + validate of the configured roots",
+    )  # fmt: skip
 
 
 def run(app: App) -> int:
@@ -36,7 +49,10 @@ def run(app: App) -> int:
         raise BadInput(f"--rule: unknown rule {', '.join(unknown)}; allowed: {', '.join(rules)}")
     ctx = app.check_context()
     skipped = skipped_rules(ctx, only)
-    findings = run_checks(ctx, only)
+    # Terraform's own validation belongs to `check`; deploy's plan reports the same errors.
+    validate = not args.no_terraform_validate and (not only or "DT000" in only)
+    report = check_report(ctx, only, extra=validate_findings(ctx) if validate else ())
+    findings = report.findings
     fmt = "json" if args.json else args.format or ("github" if github.in_actions() else "text")
     if skipped:
         note = skipped_note(skipped)
@@ -45,16 +61,23 @@ def run(app: App) -> int:
         else:  # stdout carries the document
             print(note, file=sys.stderr)
     if fmt == "json":
-        document = {"findings": [f.as_dict() for f in findings], **_counts(findings)}
-        app.reporter.document({**document, "skipped_rules": skipped})
+        app.reporter.document(
+            {
+                "findings": [f.as_dict() for f in findings],
+                "waived": [w.as_dict() for w in report.waived],
+                **_counts(findings),
+                "skipped_rules": skipped,
+            }
+        )
     elif fmt == "sarif":
-        app.reporter.document(to_sarif(findings, rules.values()))
+        app.reporter.document(to_sarif(findings, rules.values(), waived=report.waived))
     elif fmt == "github":
         for f in findings:
             message = f"{f.rule} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")
             github.annotation(f.severity.value, message, file=f.file, line=f.line, title=f.rule)
+        _print_waived(app, report)
     else:
-        _print_text(app, findings)
+        _print_text(app, report)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     return ExitCode.CHECK_FINDINGS if errors else ExitCode.OK
 
@@ -71,13 +94,23 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
     return {"errors": errors, "warnings": len(findings) - errors}
 
 
-def _print_text(app: App, findings: list[Finding]) -> None:
-    for f in findings:
+def _print_text(app: App, report: CheckReport) -> None:
+    if getattr(app.args, "verbose", False):
+        app.reporter.line(f"built-in Lambda zip excludes: {', '.join(DEFAULT_EXCLUDES)}")
+    for f in report.findings:
         app.reporter.line(f"{f.file}:{f.line}: {f.rule} {f.severity.value}: {f.message}")
         if f.fix:
             app.reporter.line(f"    fix: {f.fix}")
-    counts = _counts(findings)
-    app.reporter.line(f"{counts['errors']} error(s), {counts['warnings']} warning(s)")
+    _print_waived(app, report)
+    counts = _counts(report.findings)
+    waived = f", {len(report.waived)} waived" if report.waived else ""
+    app.reporter.line(f"{counts['errors']} error(s), {counts['warnings']} warning(s){waived}")
+
+
+def _print_waived(app: App, report: CheckReport) -> None:
+    for w in report.waived:
+        f = w.finding
+        app.reporter.line(f"{f.file}:{f.line}: {f.rule} waived ({w.source}): {w.reason}")
 
 
 def _list_rules(app: App) -> int:

@@ -234,6 +234,24 @@ class Smoke(Strict):
     timeout: int = Field(60, ge=1, le=900, description="Seconds for all attempts together.")
 
 
+class Waiver(Strict):
+    rule: Annotated[str, StringConstraints(pattern=r"^DT[0-9]{3}$")] = Field(
+        description="The rule waived, e.g. DT009."
+    )
+    paths: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        min_length=1, description="Globs from the repository root, e.g. infra/kms.tf, infra/**."
+    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+        description="Why the finding does not apply; listed in every report."
+    )
+
+
+class Check(Strict):
+    ignore: list[Waiver] = Field(
+        default_factory=list, description="Waivers: findings of a rule in these paths, with why."
+    )
+
+
 class Config(Strict):
     """deploytools.yml at the app's repository root."""
 
@@ -253,6 +271,7 @@ class Config(Strict):
     targets: dict[Name, Target] = Field(default_factory=dict)
     frontend: Frontend | None = None
     smoke: list[Smoke] = Field(default_factory=list)
+    check: Check = Field(default_factory=Check)
 
 
 def json_schema() -> dict[str, object]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from deploytools import __version__
 from deploytools.checks.base import Finding, Rule, Severity
+from deploytools.checks.waivers import Waived
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -14,7 +15,10 @@ SCHEMA = (
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
-def to_sarif(findings: Iterable[Finding], rules: Iterable[Rule]) -> dict[str, Any]:
+def to_sarif(
+    findings: Iterable[Finding], rules: Iterable[Rule], *, waived: Iterable[Waived] = ()
+) -> dict[str, Any]:
+    """The findings as results; waived ones too, each with its `suppressions` justification."""
     rule_list = sorted(rules, key=lambda r: r.id)
     index = {rule.id: i for i, rule in enumerate(rule_list)}
     return {
@@ -30,7 +34,8 @@ def to_sarif(findings: Iterable[Finding], rules: Iterable[Rule]) -> dict[str, An
                         "rules": [_rule(r) for r in rule_list],
                     }
                 },
-                "results": [_result(f, index) for f in findings],
+                "results": [_result(f, index) for f in findings]
+                + [_suppressed(w, index) for w in waived],
             }
         ],
     }
@@ -66,3 +71,21 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     return result
+
+
+def _suppressed(waived: Waived, index: dict[str, int]) -> dict[str, Any]:
+    result = _result(waived.finding, index)
+    kind = "inSource" if waived.source == "inline" else "external"
+    suppression: dict[str, Any] = {"kind": kind, "justification": waived.reason}
+    if kind == "external":
+        suppression["location"] = {"physicalLocation": _location(waived.source)}
+    result["suppressions"] = [suppression]
+    return result
+
+
+def _location(source: str) -> dict[str, Any]:
+    file, _, line = source.rpartition(":")
+    return {
+        "artifactLocation": {"uri": file, "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": max(1, int(line or 1))},
+    }
