@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from deploytools.checks import Finding, Severity, all_rules, run_checks, skipped_rules
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.output import github
-from deploytools.output.sarif import to_sarif
+
+if TYPE_CHECKING:  # the rules load the config model (pydantic): not for `--help`
+    from deploytools.checks import Finding
 
 NAME = "check"
 HELP = "check deploytools.yml and the repository for known deploy pitfalls; changes nothing"
@@ -26,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.checks import Severity, all_rules, run_checks, skipped_rules
+    from deploytools.output.sarif import to_sarif
+
     args = app.args
     rules = all_rules()
     if args.list_rules:
@@ -67,6 +72,8 @@ def skipped_note(skipped: list[str]) -> str:
 
 
 def _counts(findings: list[Finding]) -> dict[str, int]:
+    from deploytools.checks import Severity
+
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     return {"errors": errors, "warnings": len(findings) - errors}
 
@@ -81,6 +88,8 @@ def _print_text(app: App, findings: list[Finding]) -> None:
 
 
 def _list_rules(app: App) -> int:
+    from deploytools.checks import all_rules
+
     rules = all_rules()
     if app.args.json:
         app.reporter.document(
