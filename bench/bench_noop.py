@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,9 +123,9 @@ class Work:
         return calls
 
 
-def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> list[str]:
+def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[str]:
+    """One line per example, as each is done."""
     deploy = ("deploy", "--env", "dev", "--sandbox")
-    rows = []
     for example in examples:
         work.deploytools(example, *deploy)  # the first deploy: what the no-ops redeploy
         work.calls()
@@ -138,11 +139,10 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> list[str]:
             plans += [c["seconds"] for c in calls if c["command"] == "plan alone"]
             made = [c["command"] for c in calls if c["command"] != "plan alone"]
         noop, plan = median(noops), median(plans)
-        rows.append(
+        yield (
             f"{example:<20} no-op {noop:6.2f} s  plan {plan:6.2f} s  ratio {noop / plan:5.2f}  "
             f"overhead {noop - plan:5.2f} s  terraform calls: {' '.join(made) or 'none'}"
         )
-    return rows
 
 
 def images_ratio(rounds: int, files: int) -> str:
@@ -250,7 +250,7 @@ def main() -> int:
         work = Work(Path(name), terraform)
         try:
             for row in noop_rows(work, examples, rounds):
-                print(row)
+                print(row, flush=True)
         finally:
             work.deploytools(examples[0], "sandbox", "down")
     print("goals: no-op / plan <= 1.10, overhead <= 0.5 s")
