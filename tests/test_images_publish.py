@@ -51,6 +51,12 @@ class CountingBuilder:
     def has_image(self, ref: str) -> bool:
         return self.inner.has_image(ref)
 
+    def image_id(self, ref: str) -> str | None:
+        return self.inner.image_id(ref)
+
+    def capacity(self) -> int:
+        return self.inner.capacity()
+
 
 @pytest.fixture
 def app(tmp_path: Path, docker_engine: Any) -> Iterator[Path]:

@@ -7,17 +7,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from deploytools.config import EnvConfig, LoadedConfig, load_config
 from deploytools.errors import BadInput
 from deploytools.output import Reporter
 
-if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
+if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS; pydantic (the
+    # config model) only for those that read a config: `--help` needs neither
     from deploytools.aws import AwsContext
     from deploytools.checks.base import CheckContext
-
-if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS
-    from deploytools.aws import AwsContext
-    from deploytools.checks.base import CheckContext
+    from deploytools.config import EnvConfig, LoadedConfig
 
 SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
 COMMANDS = (
@@ -48,6 +45,8 @@ class App:
 
     @cached_property
     def config(self) -> LoadedConfig:
+        from deploytools.config import load_config
+
         return load_config(self.args.config)
 
     def env_config(self, tf_outputs: dict[str, Any] | None = None) -> EnvConfig:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from deploytools.checks import (
-    CheckReport,
-    Finding,
-    Severity,
-    all_rules,
-    check_report,
-    skipped_rules,
-)
-from deploytools.checks.terraform_validate import validate_findings
 from deploytools.commands import App
 from deploytools.errors import BadInput, ExitCode
 from deploytools.lib.zip_selection import DEFAULT_EXCLUDES
 from deploytools.output import github
-from deploytools.output.sarif import to_sarif
+
+if TYPE_CHECKING:  # the rules load the config model (pydantic): not for `--help`
+    from deploytools.checks import CheckReport, Finding
 
 NAME = "check"
 HELP = "check deploytools.yml and the repository for known deploy pitfalls; changes nothing"
@@ -39,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.checks import Severity, all_rules, check_report, skipped_rules
+    from deploytools.checks.terraform_validate import validate_findings
+    from deploytools.output.sarif import to_sarif
+
     args = app.args
     rules = all_rules()
     if args.list_rules:
@@ -90,6 +88,8 @@ def skipped_note(skipped: list[str]) -> str:
 
 
 def _counts(findings: list[Finding]) -> dict[str, int]:
+    from deploytools.checks import Severity
+
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     return {"errors": errors, "warnings": len(findings) - errors}
 
@@ -114,6 +114,8 @@ def _print_waived(app: App, report: CheckReport) -> None:
 
 
 def _list_rules(app: App) -> int:
+    from deploytools.checks import all_rules
+
     rules = all_rules()
     if app.args.json:
         app.reporter.document(

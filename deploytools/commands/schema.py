@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from deploytools.commands import App
-from deploytools.config import json_schema
 
 NAME = "schema"
 HELP = "print the JSON Schema of deploytools.yml (for editors and yaml-language-server)"
@@ -16,5 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(app: App) -> int:
+    from deploytools.config import json_schema  # pydantic: not for `--help`
+
     app.reporter.document(json_schema())
     return 0

@@ -110,11 +110,15 @@ class Reporter:
             raise
         finally:
             record.seconds = time.monotonic() - start
-            with self._lock:
-                self.steps.append(record)
             if self.actions:
                 github.endgroup(self.human)
-            self.line(self._step_line(record))
+            self.add(record)
+
+    def add(self, record: StepRecord) -> None:
+        """A step that ran elsewhere (e.g. a worker thread): recorded, and its one line printed."""
+        with self._lock:
+            self.steps.append(record)
+        self.line(self._step_line(record))
 
     @staticmethod
     def _step_line(record: StepRecord) -> str:

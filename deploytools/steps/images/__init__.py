@@ -13,6 +13,8 @@ Public API (what the pipeline and the `build`/`matrix` commands call)::
         manifest back from ECR. Then verify it (images of Lambda targets must be one
         linux/amd64 manifest) and point `request.commit` and `request.extra_tags` at it.
         Targets deploy `ImageResult.uri` (repository_uri@sha256:…).
+        Independent images run at once; builds are bounded by min(cores, the engine's CPUs,
+        request.max_builds or DEPLOYTOOLS_MAX_BUILDS). A failure cancels no other image.
         request.steps=True: one reporter step per image (the build command); else one line
         per image inside the caller's step (GitHub Actions groups do not nest).
         request.push=False: a local build only, no AWS (aws may be None), skipped when the
@@ -32,7 +34,8 @@ Public API (what the pipeline and the `build`/`matrix` commands call)::
                 platform).as_dict()
 
 Errors (all DeployError): BuildFailed, PushFailed, ImageRejected, DockerUnavailable,
-ImageError; BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
+ImageError, TagTaken (another run pushed the content tag as another image), ImagesFailed
+(several images failed: one line each); BadInput: RepositoryMissing, UnknownImage, BadIgnorePattern.
 """
 
 from deploytools.lib.dockerignore import BadIgnorePattern
@@ -43,8 +46,10 @@ from deploytools.steps.images.errors import (
     DockerUnavailable,
     ImageError,
     ImageRejected,
+    ImagesFailed,
     PushFailed,
     RepositoryMissing,
+    TagTaken,
     UnknownImage,
 )
 from deploytools.steps.images.step import (
@@ -70,8 +75,10 @@ __all__ = [
     "ImagePlan",
     "ImageRejected",
     "ImageResult",
+    "ImagesFailed",
     "PushFailed",
     "RepositoryMissing",
+    "TagTaken",
     "UnknownImage",
     "build_images",
     "image_names",

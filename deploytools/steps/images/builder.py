@@ -67,6 +67,14 @@ class Builder(Protocol):
         """Whether the local engine already has this reference."""
         ...
 
+    def image_id(self, ref: str) -> str | None:
+        """The local image's id (its config's digest), None when the engine does not hold it."""
+        ...
+
+    def capacity(self) -> int:
+        """How many builds the engine takes at once: its CPUs."""
+        ...
+
 
 def docker_host() -> str:
     return (
@@ -165,10 +173,25 @@ class BuildxBuilder:
         self.standins = StandIns(client_factory or docker_client)
 
     def has_image(self, ref: str) -> bool:
+        return self.image_id(ref) is not None
+
+    def image_id(self, ref: str) -> str | None:
         found = proc.run(
-            ["docker", "image", "inspect", ref], check=False, env={"DOCKER_HOST": docker_host()}
+            ["docker", "image", "inspect", "--format", "{{.Id}}", ref],
+            check=False,
+            env={"DOCKER_HOST": docker_host()},
         )
-        return found.returncode == 0
+        if found.returncode != 0:
+            return None
+        return found.stdout.strip() or None
+
+    def capacity(self) -> int:
+        found = proc.run(
+            ["docker", "info", "--format", "{{.NCPU}}"],
+            check=False,
+            env={"DOCKER_HOST": docker_host()},
+        )
+        return _cpus(found.stdout.strip())
 
     def build(self, request: BuildRequest, *, push: Endpoint | None, progress: Progress) -> None:
         network = cli_network_mode(docker_host())
@@ -281,13 +304,28 @@ class SdkBuilder:
             self.client.api.tag(log.image_id, repository, tag)
 
     def has_image(self, ref: str) -> bool:
+        return self.image_id(ref) is not None
+
+    def image_id(self, ref: str) -> str | None:
         import docker.errors
 
         try:
-            self.client.images.get(ref)
+            return str(self.client.images.get(ref).id)
         except docker.errors.ImageNotFound:
-            return False
-        return True
+            return None
+
+    def capacity(self) -> int:
+        import docker.errors
+
+        try:
+            return _cpus(str(self.client.info().get("NCPU", "")))
+        except (docker.errors.DockerException, requests.RequestException):
+            return 1
+
+
+def _cpus(text: str) -> int:
+    """The engine's CPU count as `docker info` reports it; 1 when it does not say."""
+    return max(int(text), 1) if text.isdigit() else 1
 
 
 class _BuildLog:

@@ -19,7 +19,7 @@ from deploytools.lib.aws_errors import error_code
 from deploytools.lib.ecr_image import ImageAbsent, ImageLookupFailed, StoredImage, stored_image
 from deploytools.lib.image_reference import ImageRef
 from deploytools.output import register_secret
-from deploytools.steps.images.errors import ImageError, RepositoryMissing
+from deploytools.steps.images.errors import ImageError, RepositoryMissing, TagTaken
 
 
 @dataclass(frozen=True)
@@ -137,12 +137,15 @@ class Ecr:
                 imageDigest=digest,
             )
         except ClientError as exc:
-            if error_code(exc) == "ImageAlreadyExistsException":
+            # ImageAlreadyExists: this manifest has the tag (moto also says so for another
+            # one); ImageTagAlreadyExists: AWS's answer when the tag names another manifest.
+            if error_code(exc) in ("ImageAlreadyExistsException", "ImageTagAlreadyExistsException"):
                 current = self.image(repository, tag)
                 if current is not None and current.digest == digest:
                     return
-                raise ImageError(
-                    f"ECR {repository}:{tag} already points at another image and its tags are "
-                    "immutable; nothing was overwritten"
+                there = f" ({current.digest[:19]}…, not {digest[:19]}…)" if current else ""
+                raise TagTaken(
+                    f"ECR {repository}:{tag} already points at another image{there} and its "
+                    "tags are immutable; nothing was overwritten"
                 ) from exc
             raise ImageError(f"ecr put_image {repository}:{tag}: {exc}") from exc

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -11,15 +14,22 @@ from typing import Any
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.config.model import Image
-from deploytools.errors import BadInput
+from deploytools.errors import BadInput, DeployError
 from deploytools.lib.build_context import BuildContext, load_context
 from deploytools.lib.ecr_image import StoredImage
 from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.images import builder as builders
+from deploytools.steps.images.concurrency import build_slots, run_each
 from deploytools.steps.images.content_tag import content_tag
 from deploytools.steps.images.ecr import Ecr
-from deploytools.steps.images.errors import ImageError, UnknownImage
+from deploytools.steps.images.errors import (
+    DockerUnavailable,
+    ImageError,
+    ImagesFailed,
+    TagTaken,
+    UnknownImage,
+)
 from deploytools.steps.images.registry import Endpoint, Manifest, RegistryApi
 from deploytools.steps.images.verify import verify_manifest
 
@@ -68,6 +78,7 @@ class BuildImages:
     commit: str | None = None  # the commit being deployed: tagged when given
     extra_tags: Sequence[str] = ()  # --tag
     steps: bool = False  # one reporter step per image (the build command)
+    max_builds: int | None = None  # builds at once; default DEPLOYTOOLS_MAX_BUILDS, else cores
     backoff: Backoff = field(default_factory=Backoff)
 
 
@@ -169,6 +180,7 @@ class _Session:
     registry_override: str | None
     backoff: Backoff
     builder_override: builders.Builder | None
+    max_builds: int | None
 
     @cached_property
     def ecr(self) -> Ecr:
@@ -191,6 +203,12 @@ class _Session:
     def builder(self) -> builders.Builder:
         return self.builder_override or builders.choose_builder(backoff=self.backoff)
 
+    @cached_property
+    def build_slots(self) -> threading.BoundedSemaphore:
+        """Taken around each build: concurrent images share the engine and the cores."""
+        slots = build_slots(engine=self.builder.capacity, explicit=self.max_builds)
+        return threading.BoundedSemaphore(slots)
+
 
 def build_images(
     aws: AwsContext | None,
@@ -200,31 +218,52 @@ def build_images(
     reporter: Reporter,
     builder: builders.Builder | None = None,
 ) -> list[ImageResult]:
-    """Build, push and verify each image; see the package docstring."""
-    session = _Session(aws, reporter, request.registry_override, request.backoff, builder)
+    """Build, push and verify each image, independent ones at once; see the package docstring."""
+    session = _Session(
+        aws, reporter, request.registry_override, request.backoff, builder, request.max_builds
+    )
     extras = [t for t in (request.commit, *request.extra_tags) if t]
     root = request.root
     for_lambda = lambda_images(env)
-    results = []
-    for name in image_names(env, request.names):
-        image = env.model.images[name]
 
-        def work(record: StepRecord, name: str = name, image: Image = image) -> ImageResult:
+    def work(name: str) -> ImageResult:
+        image = env.model.images[name]
+        record = StepRecord(f"image {name}")
+        start = time.monotonic()
+        try:
             if request.push:
                 result = _publish(session, name, image, root, extras, name in for_lambda, record)
             else:
                 result = _build_locally(session, name, image, root, extras, record)
             record.detail = result.as_dict()
             return result
+        except BaseException as exc:
+            record.status = Status.FAILED
+            record.summary = (str(exc).splitlines() or ["failed"])[0]
+            raise
+        finally:
+            record.seconds = time.monotonic() - start
+            if request.steps:  # one reporter step per image (the build command)
+                reporter.add(record)
+            else:  # inside the caller's step: GitHub Actions groups do not nest
+                failed = "failed: " if record.status is Status.FAILED else ""
+                reporter.line(f"  image {name}: {failed}{record.summary}")
 
-        if request.steps:  # one reporter step per image (the build command)
-            with reporter.step(f"image {name}") as record:
-                results.append(work(record))
-        else:  # inside the caller's step: GitHub Actions groups do not nest
-            record = StepRecord(f"image {name}")
-            results.append(work(record))
-            reporter.line(f"  image {name}: {record.summary}")
-    return results
+    outcomes = run_each(image_names(env, request.names), work)
+    failures = [(name, exc) for name, _, exc in outcomes if exc is not None]
+    if failures:
+        raise _failure(failures)
+    return [result for _, result, _ in outcomes if result is not None]
+
+
+def _failure(failures: list[tuple[str, BaseException]]) -> BaseException:
+    """One failure as it was raised; several as one error naming each image."""
+    for _, exc in failures:  # the machine is not ready, or something nobody expected
+        if isinstance(exc, DockerUnavailable) or not isinstance(exc, DeployError):
+            return exc
+    if len(failures) == 1:
+        return failures[0][1]
+    return ImagesFailed([(name, exc) for name, exc in failures if isinstance(exc, DeployError)])
 
 
 def _build_locally(
@@ -241,7 +280,8 @@ def _build_locally(
     built = not session.builder.has_image(refs[0])
     if built:
         request = _request(name, image, ctx, refs)
-        session.builder.build(request, push=None, progress=session.reporter.progress)
+        with session.build_slots:
+            session.builder.build(request, push=None, progress=session.reporter.progress)
         record.summary = f"built {refs[0]}"
         record.change(f"built {refs[0]}")
     else:
@@ -291,9 +331,9 @@ def _publish(
         repository, create=image.create_repository, kms_key=image.kms_key
     )
     stored = session.ecr.image(repository, tag)
-    built = stored is None
+    built = pushed = stored is None
     if stored is None:
-        stored = _build_and_push(session, name, image, ctx, repository, tag)
+        stored, pushed = _build_and_push(session, name, image, ctx, repository, tag)
     verify_manifest(
         reference=f"{repository}:{tag}",
         manifest=stored.manifest,
@@ -304,9 +344,11 @@ def _publish(
     )
     tags = (tag, *_add_tags(session, stored, extras))
     short = stored.digest[:19] + "…"
-    if built:
+    if pushed:
         record.summary = f"built and pushed {repository}:{tag} → {short}"
         record.change(f"pushed {repository}:{tag}")
+    elif built:
+        record.summary = f"built {repository}:{tag} → {short} (another run pushed it first)"
     else:
         record.status = Status.UNCHANGED
         record.summary = f"{repository}:{tag} already in ECR → {short} (build and push skipped)"
@@ -318,7 +360,7 @@ def _publish(
         digest=stored.digest,
         uri=f"{repo.uri}@{stored.digest}",
         built=built,
-        pushed=built,
+        pushed=pushed,
         tags=tags,
         platform=image.platform,
     )
@@ -326,17 +368,52 @@ def _publish(
 
 def _build_and_push(
     session: _Session, name: str, image: Image, ctx: BuildContext, repository: str, tag: str
-) -> StoredImage:
+) -> tuple[StoredImage, bool]:
+    """The image ECR now has under the tag, and whether this run's push put it there."""
     endpoint = session.endpoint
     ref = f"{endpoint.ref(repository)}:{tag}"
     request = _request(name, image, ctx, (ref,))
-    session.builder.build(request, push=endpoint, progress=session.reporter.progress)
+    try:
+        with session.build_slots:
+            session.builder.build(request, push=endpoint, progress=session.reporter.progress)
+    except ImageError as exc:
+        # Another run may have pushed this content tag meanwhile: ECR's immutable tag refused
+        # our push. Its image is ours if the engine built the same one (the same config).
+        stored = session.ecr.image(repository, tag)
+        if stored is None:
+            raise
+        return _pushed_first(session, stored, ref, exc), False
     if session.registry_override:
         _register(session, repository, tag, session.registry.manifest(repository, tag))
     stored = session.ecr.image(repository, tag)
     if stored is None:
         raise ImageError(f"pushed {ref}, but ECR does not list {repository}:{tag}")
-    return stored
+    return stored, True
+
+
+def _pushed_first(
+    session: _Session, stored: StoredImage, ref: str, refused: ImageError
+) -> StoredImage:
+    """The content tag appeared in ECR while we built: fine if it is the image we built."""
+    ours = session.builder.image_id(ref)
+    theirs = _config_digest(stored.manifest)
+    if ours is not None and ours == theirs:
+        return stored
+    built = f"this run built {ours[:19]}…" if ours else "this run's build is not in the engine"
+    raise TagTaken(
+        f"ECR {stored.repository}:{stored.tag} was pushed by another run meanwhile, as another "
+        f"image (its config {(theirs or 'unknown')[:19]}…; {built}); tags are immutable, "
+        "nothing was overwritten: run again to deploy the image ECR has"
+    ) from refused
+
+
+def _config_digest(manifest: str) -> str | None:
+    try:
+        config = json.loads(manifest).get("config") or {}
+    except ValueError:
+        return None
+    digest = config.get("digest") if isinstance(config, dict) else None
+    return str(digest) if digest else None
 
 
 def _register(session: _Session, repository: str, tag: str, manifest: Manifest) -> None:
