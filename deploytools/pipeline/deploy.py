@@ -22,6 +22,7 @@ from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, TargetsFailed, pending_in
+from deploytools.pipeline.policy import NOT_SERVED, simulated
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
@@ -78,8 +79,19 @@ def deploy(run: Run) -> DeployResult:
     outputs, env = _terraform(run, env, images, zips)
     targets = run.selected(env)
     values = _secret_values(run, env, targets)
+    workloads = _lacks(run, "registry", "docker")
     jobs = [
-        _job(name, t, env, images, arns, values, zips, lacks=run.policy.lacks(t.type))
+        _job(
+            name,
+            t,
+            env,
+            images,
+            arns,
+            values,
+            zips,
+            lacks=run.policy.lacks(t.type) or (workloads if _runs_workload(t) else None),
+            simulates=run.policy.simulates,
+        )
         for name, t in targets.items()
     ]
     results = run_targets(run, jobs)
@@ -108,6 +120,18 @@ def _lacks(run: Run, *components: str) -> str | None:
     return next((why for c in components if (why := run.policy.lacks(c))), None)
 
 
+def _runs_workload(target: Target) -> bool:
+    """The target's deploy starts its workload (a container), or needs a built image."""
+    return target.type in ("ecs", "eks", "lambda") or target.image is not None
+
+
+def _simulate(run: Run, record: StepRecord, what: str, why: str) -> None:
+    """A step the sandbox could not execute: skipped, said on its own line, and in --json."""
+    _skip(record, why)
+    record.detail["simulated"] = why
+    run.reporter.line(simulated(what, why))
+
+
 def _without_value(pending: set[str]) -> str:
     """Why a target or Amplify is skipped: outputs it uses are null (or Terraform was skipped)."""
     return f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
@@ -127,7 +151,7 @@ def _images(run: Run, env: EnvConfig) -> Images | None:
             return {}
         why = _lacks(run, "registry", "docker")
         if why:
-            _skip(record, why)
+            _simulate(run, record, f"building and pushing {', '.join(names)}", why)
             return None
         request = BuildImages(
             root=run.config.root,
@@ -183,6 +207,8 @@ def _terraform(
     except Unavailable as exc:
         with run.reporter.step("terraform") as record:
             run.policy.skip_or_raise(exc, record)
+            if run.policy.simulates:
+                _simulate(run, record, f"terraform apply of {env.model.terraform.dir}", str(exc))
         return {}, env
     resolved = run.env(outputs)
     if resolved.pending_tf:
@@ -243,6 +269,7 @@ def _job(
     zips: Mapping[str, ZipPackage],
     *,
     lacks: str | None = None,
+    simulates: bool = False,
 ) -> TargetJob:
     image: str | None = None
     skip: str | None = lacks  # the run has no emulator for this target type
@@ -264,7 +291,7 @@ def _job(
         secret_values={s: values[s] for s in wanted if s in values} if in_environment else None,
         package=zips.get(name),
     )
-    return TargetJob(name, target, inputs=inputs, skip=skip)
+    return TargetJob(name, target, inputs=inputs, skip=skip, simulated=simulates and bool(skip))
 
 
 def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
@@ -280,6 +307,9 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
         pending = pending_in(amplify)
         if why is None and pending:
             why = _without_value(pending)
+        if why and run.policy.simulates:
+            _simulate(run, record, f"the Amplify job of {amplify.app}", why)
+            return None
         if why:
             _skip(record, why)
             return None
@@ -307,12 +337,12 @@ def _smoke(run: Run, env: EnvConfig) -> None:
             if pending_in(check):
                 names = ", ".join(sorted(pending_in(check)))
                 run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
-            elif not run.policy.reachable(check.url):
-                run.reporter.line(
-                    f"  smoke {check.url}: skipped in the sandbox (not a loopback address)"
-                )
+            elif (url := run.policy.served_at(check.url, run.reporter)) is None:
+                run.reporter.line(simulated(f"smoke {check.url}", NOT_SERVED))
             else:
-                runnable.append(check)
+                runnable.append(
+                    check if url == check.url else check.model_copy(update={"url": url})
+                )
         if not runnable:
             _skip(record, "no check can run here (see the lines above)")
             return
@@ -347,6 +377,7 @@ def _record(
             for result in results:
                 if result.after is not None:
                     targets[result.name] = result.after.as_dict()
+            simulated_targets = {r.name: r.error for r in results if r.simulated}
             recorded_images = dict(previous.images) if previous else {}
             for name, image in (images or {}).items():
                 doc = image_doc(image)
@@ -365,7 +396,7 @@ def _record(
                 env=env.env,
                 created=now.isoformat(timespec="seconds"),
                 kind=Kind.DEPLOY,
-                status=Outcome.FAILED if failure else Outcome.OK,
+                status=_outcome(failure, simulated_targets),
                 reason=_first_line(failure) if failure else "",
                 git_sha=sha,
                 who=who(run.ports.releases.caller(run.aws)),
@@ -373,6 +404,7 @@ def _record(
                 targets=targets,
                 amplify=_amplify_record(amplify) or (previous.amplify if previous else None),
                 tf_outputs=tf_outputs,
+                simulated=simulated_targets,
             )
             written: Release = store.write(release)
             record.change(f"release {written.id}")
@@ -385,6 +417,13 @@ def _record(
         with suppress(Exception):
             run.reporter.warn(f"the release record was not written: {exc}")
         return None
+
+
+def _outcome(failure: DeployError | None, simulated_targets: Mapping[str, str]) -> Outcome:
+    """A deploy whose workloads did not all run is no OK release, nor a rollback point."""
+    if failure is not None:
+        return Outcome.FAILED
+    return Outcome.SIMULATED if simulated_targets else Outcome.OK
 
 
 def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:

@@ -55,6 +55,7 @@ class Kind(StrEnum):
 class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"  # some targets may run the new version, some the old: see `targets`
+    SIMULATED = "simulated"  # the sandbox ran none, or not all, of the workloads: see `simulated`
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Release:
     amplify: dict[str, Any] | None = None  # app_id, branch, job_id, status
     tf_outputs: dict[str, Any] = field(default_factory=dict)  # only those the config names
     rollback_of: str | None = None  # for a rollback: the release it restored
+    simulated: dict[str, str] = field(default_factory=dict)  # target -> why it was not run
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class Release:
             "amplify": self.amplify,
             "tf_outputs": self.tf_outputs,
             "rollback_of": self.rollback_of,
+            "simulated": self.simulated,
         }
 
     @classmethod
@@ -112,14 +115,15 @@ class Release:
             amplify=data.get("amplify"),
             tf_outputs=dict(data.get("tf_outputs") or {}),
             rollback_of=data.get("rollback_of"),
+            simulated=dict(data.get("simulated") or {}),
         )
 
     def short(self) -> str:
         label = f"{self.id} ({self.kind.value}"
         if self.rollback_of:
             label += f" to {self.rollback_of}"
-        if self.status is Outcome.FAILED:
-            label += ", failed"
+        if self.status is not Outcome.OK:
+            label += f", {self.status.value}"
         return label + ")"
 
 
