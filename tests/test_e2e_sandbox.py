@@ -38,6 +38,10 @@ pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, p
 
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
+SCORER = "engagement-dev-scorer"
+# Generated per run, seeded in the sandbox's SSM before the deploy: it must reach the
+# container's environment and nothing else (no output, no log, no file).
+WAREHOUSE_KEY = f"wk-{secrets.token_hex(12)}"
 
 
 class Sandbox:
@@ -172,6 +176,7 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
 
 
 def test_ecs_app_deploys_to_a_new_task_definition_by_digest(sandbox: Sandbox) -> None:
+    seed_warehouse_key(sandbox)  # before the tasks start: ECS reads secrets at task start
     out = sandbox.deploy("engagement-platform")
     assert "built and pushed engagement-scorer:ct-" in out
     # service_url is null in the sandbox (no load balancer): its smoke check is skipped, said.
@@ -190,13 +195,7 @@ def test_ecs_app_deploys_to_a_new_task_definition_by_digest(sandbox: Sandbox) ->
     assert container["secrets"][0]["valueFrom"].startswith("arn:aws:ssm:")
 
 
-SCORER = "engagement-dev-scorer"
-# Generated per run, seeded in the sandbox's SSM before the deploy: it must reach the
-# container's environment and nothing else (no output, no log, no file).
-WAREHOUSE_KEY = f"wk-{secrets.token_hex(12)}"
-
-
-def test_ecs_tasks_run_healthy_with_the_ssm_secret_inside_the_container(sandbox: Sandbox) -> None:
+def seed_warehouse_key(sandbox: Sandbox) -> None:
     up = sandbox.deploytools("engagement-platform", "sandbox", "up")
     assert up.returncode == 0, up.stdout + up.stderr
     sandbox.client("ssm").put_parameter(
@@ -205,7 +204,10 @@ def test_ecs_tasks_run_healthy_with_the_ssm_secret_inside_the_container(sandbox:
         Type="SecureString",
         Overwrite=True,
     )
-    sandbox.deploy("engagement-platform")
+
+
+def test_ecs_tasks_run_healthy_with_the_ssm_secret_inside_the_container(sandbox: Sandbox) -> None:
+    assert "(already live)" in sandbox.deploy("engagement-platform")
     ecs = sandbox.client("ecs")
     (service,) = ecs.describe_services(cluster="engagement-dev", services=[SCORER])["services"]
     assert service["runningCount"] == service["desiredCount"] >= 1
