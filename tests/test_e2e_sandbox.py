@@ -6,39 +6,52 @@ sandbox's registry holds them, moto's ECR reports them, the real `terraform` app
 example roots from terraform/examples/ against moto, the targets are refreshed by digest and
 a release is recorded in SSM. Then a second deploy must be a no-op. The example trees are
 copied, so no state or build output lands in the repository.
+
+The workloads run: each example's containers (ECS tasks, Lambda execution environments) are
+asked for an answer, a broken image fails its target with the workload's own reason and is
+rolled back to containers that still serve, and `sandbox down` leaves nothing behind. The
+tests run in file order in one sandbox; the last one stops it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import docker
 import pytest
 import requests
 
-from deploytools.sandbox import apigateway
+from deploytools.sandbox import apigateway, containers
 from tests import support
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
+SCORER = "engagement-dev-scorer"
+# Generated per run, seeded in the sandbox's SSM before the deploy: it must reach the
+# container's environment and nothing else (no output, no log, no file).
+WAREHOUSE_KEY = f"wk-{secrets.token_hex(12)}"
 
 
 class Sandbox:
     def __init__(self, work: Path, env: dict[str, str]) -> None:
         self.work, self.env = work, env
+        self.outputs: list[str] = []  # everything every command printed, for the secret check
 
     def deploytools(self, example: str, *args: str) -> subprocess.CompletedProcess[str]:
         config = self.work / "examples" / example / "deploytools.yml"
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "deploytools", "--config", str(config), *args],
             env=self.env,
             capture_output=True,
@@ -46,6 +59,8 @@ class Sandbox:
             timeout=600,
             check=False,
         )
+        self.outputs.append(done.stdout + done.stderr)
+        return done
 
     def deploy(self, example: str) -> str:
         done = self.deploytools(example, "deploy", "--env", "dev", "--sandbox")
@@ -53,10 +68,22 @@ class Sandbox:
         return done.stdout + done.stderr
 
     def client(self, service: str) -> Any:
-        state = json.loads((Path(self.env["DEPLOYTOOLS_SANDBOX_DIR"]) / "state.json").read_text())
-        url = state["endpoints"][service]
+        url = self.state()["endpoints"][service]
         assert url.startswith("http://127.0.0.1:")
         return boto3.client(service, endpoint_url=url, region_name="us-east-1")
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads((self.work / "sandbox" / "state.json").read_text()))
+
+    def containers(self, **labels: str) -> list[Any]:
+        """This sandbox's running containers (with all of `labels`)."""
+        sandbox = containers.sandbox_id(self.work / "sandbox")
+        wanted = [f"{containers.SANDBOX_LABEL}={sandbox}", *(f"{k}={v}" for k, v in labels.items())]
+        client = docker.DockerClient(base_url=support.DOCKER_HOST)
+        try:
+            return list(client.containers.list(filters={"label": wanted}))
+        finally:
+            client.close()
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +141,20 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
     release = json.loads(status.stdout)
     assert release["release"]["targets"]["predict"]["revision"] == alias["FunctionVersion"]
 
-    # The function runs: its HTTP API answers on loopback with the handler's body.
     serving = json.loads((sandbox.work / "sandbox" / "state.json").read_text())["serving"]
     (api,) = sandbox.client("apigatewayv2").get_apis()["Items"]
+
+    # The deploy's own warm-up and smoke check went through the API's loopback URL, said once:
+    # the warm-up left the function's environment warm, the smoke check got the handler's 200.
+    endpoint = api["ApiEndpoint"]
+    host = endpoint.removeprefix("https://")
+    assert first.count(f"sandbox: {endpoint} is served at {serving['apigateway']}/{host}\n") == 1
+    assert f"GET {serving['apigateway']}/{host}/health → 200" in first
+    assert "simulated:" not in first
+    warm = sandbox.containers(**{containers.WORKLOAD_LABEL: "lambda:prediction-api-dev-predict"})
+    assert warm, "the deploy's warm-up started no execution environment"
+
+    # The function runs: its HTTP API answers on loopback with the handler's body.
     url = apigateway.loopback_url(api["ApiEndpoint"], serving["apigateway"])
     answer = requests.post(f"{url}/predict", data='{"date": "2025-10-20"}', timeout=60)
     assert (answer.status_code, answer.json()) == (200, {"date": "2025-10-20", "prediction": 55})
@@ -138,6 +176,7 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
 
 
 def test_ecs_app_deploys_to_a_new_task_definition_by_digest(sandbox: Sandbox) -> None:
+    seed_warehouse_key(sandbox)  # before the tasks start: ECS reads secrets at task start
     out = sandbox.deploy("engagement-platform")
     assert "built and pushed engagement-scorer:ct-" in out
     # service_url is null in the sandbox (no load balancer): its smoke check is skipped, said.
@@ -154,3 +193,161 @@ def test_ecs_app_deploys_to_a_new_task_definition_by_digest(sandbox: Sandbox) ->
     # The secret reaches the container by reference, never by value.
     assert [s["name"] for s in container.get("secrets", [])] == ["WAREHOUSE_API_KEY"]
     assert container["secrets"][0]["valueFrom"].startswith("arn:aws:ssm:")
+
+
+def seed_warehouse_key(sandbox: Sandbox) -> None:
+    up = sandbox.deploytools("engagement-platform", "sandbox", "up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    sandbox.client("ssm").put_parameter(
+        Name="/engagement/dev/WAREHOUSE_API_KEY",
+        Value=WAREHOUSE_KEY,
+        Type="SecureString",
+        Overwrite=True,
+    )
+
+
+def test_ecs_tasks_run_healthy_with_the_ssm_secret_inside_the_container(sandbox: Sandbox) -> None:
+    assert "(already live)" in sandbox.deploy("engagement-platform")
+    ecs = sandbox.client("ecs")
+    (service,) = ecs.describe_services(cluster="engagement-dev", services=[SCORER])["services"]
+    assert service["runningCount"] == service["desiredCount"] >= 1
+    (deployment,) = service["deployments"]
+    assert deployment["rolloutState"] == "COMPLETED"
+    running = sandbox.containers(**{containers.WORKLOAD_LABEL: f"ecs:{SCORER}"})
+    assert len(running) == service["desiredCount"]
+    for container in running:
+        # The task's own process answers its health endpoint, inside its network namespace.
+        health = container.exec_run(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u; "
+                "print(u.urlopen('http://127.0.0.1:8080/health').read().decode())",
+            ]
+        )
+        assert health.exit_code == 0, health.output
+        assert json.loads(health.output) == {"ok": True, "bucket": "engagement-dev-processed"}
+        seen = container.exec_run(["printenv", "WAREHOUSE_API_KEY"])
+        assert (seen.exit_code, seen.output.decode().strip()) == (0, WAREHOUSE_KEY)
+        assert WAREHOUSE_KEY not in container.logs().decode(errors="replace")
+
+
+def test_a_broken_image_fails_its_target_and_the_previous_tasks_keep_serving(
+    sandbox: Sandbox,
+) -> None:
+    ecs = sandbox.client("ecs")
+    (before,) = ecs.describe_services(cluster="engagement-dev", services=[SCORER])["services"]
+    serving = {c.id for c in sandbox.containers(**{containers.WORKLOAD_LABEL: f"ecs:{SCORER}"})}
+    dockerfile = sandbox.work / "examples/engagement-platform/images/scorer/Dockerfile"
+    good = dockerfile.read_text()
+    # The way users break it: the process exits (here with a code of its own) at start.
+    dockerfile.write_text(
+        good.replace('CMD ["python", "app.py"]', 'CMD ["python", "-c", "raise SystemExit(3)"]')
+    )
+    try:
+        done = sandbox.deploytools("engagement-platform", "deploy", "--env", "dev", "--sandbox")
+    finally:
+        dockerfile.write_text(good)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Essential container in task exited" in out
+    assert "Exit code: 3" in out or "exit code 3" in out.lower(), out
+    assert "target scorer rolled_back" in out
+
+    (after,) = ecs.describe_services(cluster="engagement-dev", services=[SCORER])["services"]
+    assert after["taskDefinition"] == before["taskDefinition"]
+    running = sandbox.containers(**{containers.WORKLOAD_LABEL: f"ecs:{SCORER}"})
+    assert len(running) == before["desiredCount"]
+    for container in running:
+        health = container.exec_run(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u; u.urlopen('http://127.0.0.1:8080/health')",
+            ]
+        )
+        assert health.exit_code == 0, health.output
+    assert serving  # the earlier tasks existed; the ones serving now run the earlier revision
+
+    status = sandbox.deploytools(
+        "engagement-platform", "status", "--env", "dev", "--sandbox", "--json"
+    )
+    assert status.returncode == 0, status.stderr
+    doc = json.loads(status.stdout)
+    assert doc["release"]["status"] == "failed"
+    assert doc["release"]["targets"]["scorer"]["revision"] == before["taskDefinition"]
+
+
+def test_zip_lambda_is_invoked_and_answers(sandbox: Sandbox) -> None:
+    sandbox.deploy("tastetrend-etl")
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "tastetrend" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function,
+        Qualifier="live",
+        Payload=json.dumps({"records": [{"name": " Noodle Bar ", "rating": "4"}]}).encode(),
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    body = json.loads(json.loads(answer["Payload"].read())["body"])
+    assert body["records"] == [{"restaurant": "noodle bar", "stars": 4}]
+    assert body["from"].startswith("tastetrend-dev-") and body["to"].startswith("tastetrend-dev-")
+
+
+def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: Sandbox) -> None:
+    out = sandbox.deploy("automl-lite")
+    batch = sandbox.client("batch")
+    (definition,) = batch.describe_job_definitions(
+        jobDefinitionName="automl-lite-dev-training", status="ACTIVE"
+    )["jobDefinitions"][-1:]
+    assert "@sha256:" in definition["containerProperties"]["image"]
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "automl-lite" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function, Qualifier="live", Payload=json.dumps({"rawPath": "/health"}).encode()
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert json.loads(answer["Payload"].read()) == {"statusCode": 200, "body": '{"ok": true}'}
+    for line in out.splitlines():
+        if line.startswith("simulated:"):
+            assert line.endswith(")") and " was not executed (" in line, line
+
+
+def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
+    for text in sandbox.outputs:
+        assert WAREHOUSE_KEY not in text
+    needle = WAREHOUSE_KEY.encode()
+    for path in sandbox.work.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
+            assert needle not in path.read_bytes(), path
+
+
+def test_sandbox_down_leaves_no_container_and_no_process(sandbox: Sandbox) -> None:
+    pid = int(sandbox.state()["pid"])
+    assert sandbox.containers()
+    down = sandbox.deploytools("prediction-api", "sandbox", "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert sandbox.containers() == []
+    assert not (sandbox.work / "sandbox" / "state.json").exists()
+    assert gone(pid), f"the sandbox process {pid} is still running"
+
+
+def gone(pid: int, seconds: float = 15.0) -> bool:
+    """The process ended (a zombie not yet reaped by its adopter counts as ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return True
+        time.sleep(0.2)
+    return False

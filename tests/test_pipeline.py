@@ -210,11 +210,60 @@ def test_sandbox_without_a_registry_skips_images_and_names_why(
     )
     deploy(run)
     steps = {s.name: s for s in run.reporter.steps}
+    why = f"sandbox has no registry: {hint}"
     assert steps["images"].status is Status.SKIPPED
-    assert steps["images"].summary == f"sandbox has no registry: {hint}"
+    assert steps["images"].summary == why
+    assert steps["images"].detail["simulated"] == why
     assert steps["target api"].status is Status.SKIPPED
-    assert steps["target api"].summary == "no image api: the images step was skipped"
+    assert steps["target api"].summary == why
     assert ("build_images", "api") not in world.calls and "api" not in world.live
+
+
+SIMULATED_LINE = re.compile(r"^simulated: (?P<what>.+) was not executed \((?P<why>.+)\)$")
+
+
+def test_sandbox_without_docker_says_simulated_for_each_step_and_records_no_ok_release(
+    aws: AwsContext, repo: Path, world: World
+) -> None:
+    """Every `simulated:` line names what was not executed and why; --json carries the same;
+    a deploy that ran no workload is recorded `simulated`, never `ok`."""
+    put_secret(aws)
+    hint = "no Docker engine (DockerException): start one and set DOCKER_HOST"
+    out = io.StringIO()
+    run = make_run(
+        repo,
+        fake_ports(world, outputs=OUTPUTS),
+        sandbox=True,
+        missing={"docker": hint},
+        reporter=Reporter(out=out),
+    )
+    deploy(run)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("simulated:")]
+    why = f"sandbox has no docker: {hint}"
+    assert sorted(lines) == [
+        f"simulated: building and pushing api was not executed ({why})",
+        f"simulated: target api was not executed ({why})",
+        f"simulated: target predict was not executed ({why})",
+        f"simulated: target train was not executed ({why})",
+    ]
+    for line in lines:
+        match = SIMULATED_LINE.match(line)
+        assert match is not None and match["why"].startswith("sandbox has no "), line
+    document = run.reporter.steps_document(ok=True, exit_code=0)
+    in_json = {
+        s["name"]: s["detail"]["simulated"] for s in document["steps"] if "simulated" in s["detail"]
+    }
+    assert in_json == {
+        "images": why,
+        "target api": why,
+        "target predict": why,
+        "target train": why,
+    }
+    recorded = store(aws).current()
+    assert recorded is not None and recorded.status is Outcome.SIMULATED
+    assert recorded.simulated == {"api": why, "predict": why, "train": why}
+    assert recorded.targets == {}
+    assert store(aws).previous(before="~") is None  # nothing to roll back to
 
 
 def test_a_rolled_back_target_fails_the_deploy_and_is_recorded(

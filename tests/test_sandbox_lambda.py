@@ -20,7 +20,7 @@ import pytest
 import requests
 from botocore.config import Config
 
-from deploytools.sandbox import apigateway
+from deploytools.sandbox import apigateway, containers
 from deploytools.sandbox.lambda_runtime import front
 from tests import support
 
@@ -127,7 +127,7 @@ def lambda_endpoint(moto_endpoint: str, tmp_path: Path) -> Iterator[front.Runnin
         yield running
     finally:
         running.stop()
-    assert containers_labelled(f"org.deploytools.sandbox={sandbox_id}") == []
+    assert containers_labelled(f"deploytools.sandbox={sandbox_id}") == []
 
 
 def containers_labelled(label: str) -> list[Any]:
@@ -328,7 +328,7 @@ def test_warm_environment_is_reused(lambda_endpoint: front.Running, function_ima
     create_image_function(client, function_image, "warm")
     invoke(client, "warm", {"name": "one"})
     invoke(client, "warm", {"name": "two"})
-    assert len(containers_labelled("org.deploytools.sandbox.function=warm")) == 1
+    assert len(containers_labelled("deploytools.workload=lambda:warm")) == 1
 
 
 # --- API Gateway HTTP APIs -------------------------------------------------------------------
@@ -500,4 +500,4 @@ def test_the_sandbox_serves_functions_and_apis_and_removes_their_containers(
         assert answer.json()["routeKey"] == "GET /health"
     finally:
         assert main(["sandbox", "down"]) == 0
-    assert containers_labelled(f"org.deploytools.sandbox={running.pid}") == []
+    assert containers_labelled(f"deploytools.sandbox={containers.sandbox_id()}") == []

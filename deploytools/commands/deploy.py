@@ -59,6 +59,7 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
     policy: RunPolicy = AwsPolicy()
     if app.args.sandbox:
         missing: dict[str, str] = {}
+        api_base: str | None = None
         from deploytools.sandbox import state
 
         running = state.read()
@@ -69,8 +70,9 @@ def make_run(app: App, *, start_sandbox: bool = False) -> Run:
             running = ensure_running()
         if running is not None:
             registry, missing = running.registry, dict(running.missing)
+            api_base = running.serving.get("apigateway")
             app.reporter.line(f"sandbox: AWS at {running.aws_url} (export AWS_ENDPOINT_URL=…)")
-        policy = SandboxPolicy(missing=missing)
+        policy = SandboxPolicy(missing=missing, api_base=api_base)
     options = Options(
         env=env.env,
         only=tuple(getattr(app.args, "only", None) or ()),

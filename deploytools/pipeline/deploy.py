@@ -27,6 +27,7 @@ from deploytools.pipeline import preflight
 from deploytools.pipeline.changes import ChangeLog
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
+from deploytools.pipeline.policy import NOT_SERVED, simulated
 from deploytools.pipeline.targets import TargetJob, TargetResult, after_interrupt, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
@@ -106,8 +107,19 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
         done.outputs, env = _terraform(run, env, done.images, zips)
         targets = run.selected(env)
         values = _secret_values(run, env, targets)
+        workloads = _lacks(run, "registry", "docker")
         done.jobs = [
-            _job(name, t, env, done.images, arns, values, zips, lacks=run.policy.lacks(t.type))
+            _job(
+                name,
+                t,
+                env,
+                done.images,
+                arns,
+                values,
+                zips,
+                lacks=run.policy.lacks(t.type) or (workloads if _runs_workload(t) else None),
+                simulates=run.policy.simulates,
+            )
             for name, t in targets.items()
         ]
         done.stage = "targets"
@@ -165,6 +177,18 @@ def _lacks(run: Run, *components: str) -> str | None:
     return next((why for c in components if (why := run.policy.lacks(c))), None)
 
 
+def _runs_workload(target: Target) -> bool:
+    """The target's deploy starts its workload (a container), or needs a built image."""
+    return target.type in ("ecs", "eks", "lambda") or target.image is not None
+
+
+def _simulate(run: Run, record: StepRecord, what: str, why: str) -> None:
+    """A step the sandbox could not execute: skipped, said on its own line, and in --json."""
+    _skip(record, why)
+    record.detail["simulated"] = why
+    run.reporter.line(simulated(what, why))
+
+
 def _without_value(pending: set[str]) -> str:
     """Why a target or Amplify is skipped: outputs it uses are null (or Terraform was skipped)."""
     return f"needs Terraform output(s) {', '.join(sorted(pending))}, which have no value"
@@ -184,7 +208,7 @@ def _images(run: Run, env: EnvConfig) -> Images | None:
             return {}
         why = _lacks(run, "registry", "docker")
         if why:
-            _skip(record, why)
+            _simulate(run, record, f"building and pushing {', '.join(names)}", why)
             return None
         request = BuildImages(
             root=run.config.root,
@@ -240,6 +264,8 @@ def _terraform(
     except Unavailable as exc:
         with run.reporter.step("terraform") as record:
             run.policy.skip_or_raise(exc, record)
+            if run.policy.simulates:
+                _simulate(run, record, f"terraform apply of {env.model.terraform.dir}", str(exc))
         return {}, env
     resolved = run.env(outputs)
     if resolved.pending_tf:
@@ -300,6 +326,7 @@ def _job(
     zips: Mapping[str, ZipPackage],
     *,
     lacks: str | None = None,
+    simulates: bool = False,
 ) -> TargetJob:
     image: str | None = None
     skip: str | None = lacks  # the run has no emulator for this target type
@@ -321,7 +348,7 @@ def _job(
         secret_values={s: values[s] for s in wanted if s in values} if in_environment else None,
         package=zips.get(name),
     )
-    return TargetJob(name, target, inputs=inputs, skip=skip)
+    return TargetJob(name, target, inputs=inputs, skip=skip, simulated=simulates and bool(skip))
 
 
 def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
@@ -337,6 +364,9 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
         pending = pending_in(amplify)
         if why is None and pending:
             why = _without_value(pending)
+        if why and run.policy.simulates:
+            _simulate(run, record, f"the Amplify job of {amplify.app}", why)
+            return None
         if why:
             _skip(record, why)
             return None
@@ -364,12 +394,12 @@ def _smoke(run: Run, env: EnvConfig) -> None:
             if pending_in(check):
                 names = ", ".join(sorted(pending_in(check)))
                 run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
-            elif not run.policy.reachable(check.url):
-                run.reporter.line(
-                    f"  smoke {check.url}: skipped in the sandbox (not a loopback address)"
-                )
+            elif (url := run.policy.served_at(check.url, run.reporter)) is None:
+                run.reporter.line(simulated(f"smoke {check.url}", NOT_SERVED))
             else:
-                runnable.append(check)
+                runnable.append(
+                    check if url == check.url else check.model_copy(update={"url": url})
+                )
         if not runnable:
             _skip(record, "no check can run here (see the lines above)")
             return
@@ -416,6 +446,7 @@ def _record(
             for result in results:
                 if result.after is not None:
                     targets[result.name] = result.after.as_dict()
+            simulated_targets = {r.name: r.error for r in results if r.simulated}
             recorded_images = dict(previous.images) if previous else {}
             for name, image in (done.images or {}).items():
                 doc = image_doc(image)
@@ -428,7 +459,7 @@ def _record(
             root = run.config.root
             sha = run.ports.clock.commit(root)
             now = run.ports.clock.now()
-            status, reason = Outcome.OK, ""
+            status, reason = _outcome(None, simulated_targets), ""
             if interrupted is not None:
                 status, reason = Outcome.INTERRUPTED, f"interrupted ({_signal_name(interrupted)})"
             elif failure is not None:
@@ -448,6 +479,7 @@ def _record(
                 amplify=_amplify_record(done.amplify) or (previous.amplify if previous else None),
                 tf_outputs=tf_outputs,
                 changes=changes,
+                simulated=simulated_targets,
             )
             written: Release = store.write(release)
             record.change(f"release {written.id}")
@@ -464,6 +496,13 @@ def _record(
 
 def _signal_name(exc: KeyboardInterrupt) -> str:
     return signal.Signals(interrupts.signal_number(exc)).name
+
+
+def _outcome(failure: DeployError | None, simulated_targets: Mapping[str, str]) -> Outcome:
+    """A deploy whose workloads did not all run is no OK release, nor a rollback point."""
+    if failure is not None:
+        return Outcome.FAILED
+    return Outcome.SIMULATED if simulated_targets else Outcome.OK
 
 
 def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline.context import Run
+from deploytools.pipeline.policy import simulated
 from deploytools.steps.targets.base import Refresher, RefreshInputs, RolledBack, TargetState
 
 T = TypeVar("T")
@@ -37,6 +38,7 @@ class TargetJob:
     inputs: RefreshInputs = field(default_factory=RefreshInputs)  # image, secrets, package…
     restore: TargetState | None = None  # set for a rollback
     skip: str | None = None  # named, never silent: e.g. "no image: the images step was skipped"
+    simulated: bool = False  # skipped because the sandbox cannot run this workload
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class TargetResult:
     before: TargetState | None = None
     after: TargetState | None = None  # what runs now (the restored state after a roll back)
     error: str = ""
+    simulated: bool = False  # skipped: the sandbox could not run it (`error` says why)
     # What was raised, for --verbose: the thread that raised it is gone by then.
     exception: BaseException | None = field(default=None, compare=False, repr=False)
 
@@ -60,6 +63,7 @@ class TargetResult:
             "before": self.before.as_dict() if self.before else None,
             "after": self.after.as_dict() if self.after else None,
             "error": self.error,
+            "simulated": self.simulated,
         }
 
 
@@ -89,7 +93,12 @@ def _one(run: Run, job: TargetJob) -> TargetResult:
         with run.reporter.step(f"{action} {job.name}") as record:
             if job.skip:
                 record.status, record.summary = Status.SKIPPED, job.skip
-                return TargetResult(job.name, Status.SKIPPED, error=job.skip)
+                if job.simulated:
+                    run.reporter.line(simulated(f"target {job.name}", job.skip))
+                    record.detail["simulated"] = job.skip
+                return TargetResult(
+                    job.name, Status.SKIPPED, error=job.skip, simulated=job.simulated
+                )
             refresher = _refresher(run, job.name, job.target)
             before = refresher.current()
             try:

@@ -1,11 +1,14 @@
-"""Workload containers: the ECS tasks and EKS pods of the sandbox, run by the local Docker engine.
+"""Workload containers: the sandbox's ECS tasks, EKS pods and Lambda execution environments,
+run by the local Docker engine. The one container runner of the sandbox.
 
 A workload runs from the registry that stands in for ECR, by the reference it was deployed
 with: an ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:…`)
 names the same repository in the loopback registry, a loopback reference is used as it is, and
 an image the engine already holds locally runs without a pull (nothing else can be pulled).
-Containers get `--network none` (their own loopback only), so health checks and probes run
-inside them through `docker exec`. Each carries the label `deploytools.sandbox=<sandbox id>`;
+Tasks and pods get `--network none` (their own loopback only), so health checks and probes run
+inside them through `docker exec`; a Lambda environment gets `--network host`, because its
+runtime calls the Runtime API on the host's loopback (the engine has no bridge, and nothing
+but loopback is served). Each container carries the label `deploytools.sandbox=<sandbox id>`;
 `remove_all` (and so `deploytools sandbox down`) removes every container with it.
 
 Environment values (secrets included) go to the engine only; nothing here logs them.
@@ -20,10 +23,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+Network = Literal["none", "host"]
 
 SANDBOX_LABEL = "deploytools.sandbox"
-WORKLOAD_LABEL = "deploytools.workload"  # e.g. "ecs:<service>" or "eks:<cluster>/<ns>/<name>"
+WORKLOAD_LABEL = "deploytools.workload"  # e.g. "ecs:<service>", "lambda:<function>"
+ROLE_LABEL = "deploytools.role"  # ecs | eks | lambda: which emulator started the container
 LOOPBACK_HOSTS = ("127.", "localhost")
 
 
@@ -64,6 +70,8 @@ class ContainerSpec:
     entrypoint: Sequence[str] | None = None
     workdir: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    network: Network = "none"
+    mounts: Mapping[str, str] = field(default_factory=dict)  # host dir -> container dir, read-only
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,10 @@ class DockerWorkloads:
                 working_dir=spec.workdir or None,
                 labels=labels,
                 name=name,
-                network_mode="none",
+                network_mode=spec.network,
+                volumes={
+                    host: {"bind": inside, "mode": "ro"} for host, inside in spec.mounts.items()
+                },
             )
         except docker.errors.APIError as exc:
             raise StartFailed(_explain(exc)) from exc
@@ -119,6 +130,20 @@ class DockerWorkloads:
         if attrs.get("Running"):
             return ContainerState(True)
         return ContainerState(False, int(attrs.get("ExitCode", 0)), str(attrs.get("Error") or ""))
+
+    def wait(self, container_id: str) -> int:
+        """Block until the container exits; its exit status (-1 if the engine lost it)."""
+        import docker
+        import requests
+
+        while True:
+            try:
+                return int(self.client.api.wait(container_id, timeout=60).get("StatusCode", -1))
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                if not self.state(container_id).running:  # a dropped answer, not a live one
+                    return self.state(container_id).exit_code or -1
+            except docker.errors.DockerException:
+                return -1
 
     def restart(self, container_id: str) -> None:
         self.client.api.start(container_id)
@@ -165,8 +190,9 @@ class DockerWorkloads:
         with contextlib.suppress(docker.errors.NotFound):
             self.client.api.remove_container(container_id, force=True)
 
-    def remove_all(self) -> int:
-        return remove_labelled(self.client, self.sandbox)
+    def remove_all(self, **labels: str) -> int:
+        """Remove this sandbox's containers (only those with all of `labels`, when given)."""
+        return remove_labelled(self.client, self.sandbox, labels)
 
     def _image(self, image: str) -> str:
         import docker
@@ -200,11 +226,15 @@ def connect(registry: str | None, sandbox: str | None = None) -> DockerWorkloads
     return DockerWorkloads(client, registry, sandbox or sandbox_id())
 
 
-def remove_labelled(client: Any, sandbox: str) -> int:
-    """Remove every container of the sandbox `sandbox`; how many there were."""
-    found = client.containers.list(all=True, filters={"label": f"{SANDBOX_LABEL}={sandbox}"})
+def remove_labelled(client: Any, sandbox: str, labels: Mapping[str, str] | None = None) -> int:
+    """Remove every container of the sandbox `sandbox` (with all of `labels`); how many."""
+    import docker
+
+    wanted = [f"{SANDBOX_LABEL}={sandbox}", *(f"{k}={v}" for k, v in (labels or {}).items())]
+    found = client.containers.list(all=True, filters={"label": wanted})
     for container in found:
-        container.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):  # it went by itself meanwhile
+            container.remove(force=True)
     return len(found)
 
 

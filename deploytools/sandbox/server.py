@@ -49,6 +49,9 @@ def serve(port: int) -> None:
     )
     if registry_missing:
         missing["registry"] = registry_missing
+    engine = containers.connect(registry_address)
+    if isinstance(engine, str):  # workloads cannot run: the pipeline says what is simulated
+        missing["docker"] = engine
     context = emulators.EmulatorContext(moto_url=moto_url, host=host, registry=registry_address)
     for module in emulators.modules():
         emulator = module.start(context)

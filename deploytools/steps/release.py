@@ -59,6 +59,7 @@ class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"  # some targets may run the new version, some the old: see `targets`
     INTERRUPTED = "interrupted"  # a signal stopped the run: `changes` names what was done
+    SIMULATED = "simulated"  # the sandbox ran none, or not all, of the workloads: see `simulated`
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Release:
     tf_outputs: dict[str, Any] = field(default_factory=dict)  # only those the config names
     rollback_of: str | None = None  # for a rollback: the release it restored
     changes: list[str] = field(default_factory=list)  # what this run changed, one line each
+    simulated: dict[str, str] = field(default_factory=dict)  # target -> why it was not run
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class Release:
             "tf_outputs": self.tf_outputs,
             "rollback_of": self.rollback_of,
             "changes": list(self.changes),
+            "simulated": self.simulated,
         }
 
     @classmethod
@@ -119,6 +122,7 @@ class Release:
             tf_outputs=dict(data.get("tf_outputs") or {}),
             rollback_of=data.get("rollback_of"),
             changes=[str(c) for c in data.get("changes") or []],
+            simulated=dict(data.get("simulated") or {}),
         )
 
     def short(self) -> str:

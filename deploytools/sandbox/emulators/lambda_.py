@@ -4,15 +4,14 @@ The `lambda` endpoint becomes the front in `deploytools.sandbox.lambda_runtime` 
 every call but Invoke, which starts the function's container against a Runtime API on
 loopback); HTTP APIs that moto's apigatewayv2 holds answer at `serving["apigateway"]` (see
 `deploytools.sandbox.apigateway`), invoking their Lambda integrations through that front.
-Function containers carry the label org.deploytools.sandbox=<the sandbox's pid> and go when
-the sandbox stops.
+Function containers run on the sandbox's one container runner (`deploytools.sandbox.containers`,
+`--network host`), carry the label deploytools.sandbox=<the sandbox's id> and go when the
+sandbox stops.
 """
 
 from __future__ import annotations
 
-import os
-
-from deploytools.sandbox import apigateway, registry, state
+from deploytools.sandbox import apigateway, containers, state
 from deploytools.sandbox.emulators import Emulator, EmulatorContext
 from deploytools.sandbox.lambda_runtime import front
 
@@ -21,8 +20,8 @@ def start(ctx: EmulatorContext) -> Emulator:
     functions = front.serve(
         ctx.moto_url,
         work_dir=state.state_dir() / "lambda",
-        registry=registry.DEFAULT_ADDRESS,
-        sandbox_id=str(os.getpid()),
+        registry=ctx.registry,
+        sandbox_id=containers.sandbox_id(),
         host=ctx.host,
     )
     api = apigateway.serve(ctx.moto_url, functions.url, host=ctx.host)

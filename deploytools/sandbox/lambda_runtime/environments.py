@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from deploytools.sandbox.lambda_runtime._docker import ContainerError, ContainerSpec, Engine
+from deploytools.sandbox import containers
+from deploytools.sandbox.containers import ROLE_LABEL, WORKLOAD_LABEL, DockerWorkloads
 from deploytools.sandbox.lambda_runtime.functions import FunctionSpec
 from deploytools.sandbox.lambda_runtime.runtime_api import Outcome, RuntimeApi
 
-LABEL = "org.deploytools.sandbox"
-ROLE_LABEL = "org.deploytools.sandbox.role"
+ROLE = "lambda"
 # An invocation that runs into its timeout also waits this long for the runtime's own answer,
 # so that an answer posted right at the deadline is not lost to the race.
 GRACE_SECONDS = 0.2
@@ -30,8 +29,8 @@ class StartFailed(Exception):
 class Environment:
     spec: FunctionSpec
     api: RuntimeApi
-    container: Any
-    engine: Engine
+    container: str  # its id
+    workloads: DockerWorkloads
     last_used: float = field(default_factory=time.monotonic)
     busy: bool = False
     dead: bool = False
@@ -40,11 +39,7 @@ class Environment:
         """Fail what is outstanding once the container exits (the runtime crashed or quit)."""
 
         def wait() -> None:
-            try:
-                result = self.container.wait()
-                status = int(result.get("StatusCode", -1))
-            except Exception:  # the engine lost the container: the same for the invoker
-                status = -1
+            status = self.workloads.wait(self.container)
             self.dead = True
             self.api.end(
                 Outcome.error(
@@ -70,16 +65,15 @@ class Environment:
 
     def stop(self) -> None:
         self.dead = True
-        self.engine.remove(self.container)
+        self.workloads.remove(self.container)
         self.api.close()
 
 
 class Environments:
     """Every environment of the sandbox's functions, reused while warm and idle."""
 
-    def __init__(self, engine: Engine, *, sandbox_id: str, moto_url: str) -> None:
-        self.engine = engine
-        self.sandbox_id = sandbox_id
+    def __init__(self, workloads: DockerWorkloads | str, *, moto_url: str) -> None:
+        self.workloads = workloads  # a string: why no container can run here
         self.moto_url = moto_url
         self._all: list[Environment] = []
         self._lock = threading.Lock()
@@ -102,7 +96,8 @@ class Environments:
             environments, self._all = self._all, []
         for environment in environments:
             environment.stop()
-        self.engine.remove_labelled(LABEL, self.sandbox_id)
+        if not isinstance(self.workloads, str):
+            self.workloads.remove_all(**{ROLE_LABEL: ROLE})
 
     def _acquire(self, spec: FunctionSpec) -> Environment:
         with self._lock:
@@ -150,26 +145,33 @@ class Environments:
                 environment.stop()
 
     def _start(self, spec: FunctionSpec) -> Environment:
+        workloads = self.workloads
+        if isinstance(workloads, str):
+            raise StartFailed(workloads)
         api = RuntimeApi(function_arn=spec.qualified_arn)
         try:
-            self.engine.ensure_image(spec.image, pull=spec.pull)
-            container = self.engine.run(self._container(spec, api.address))
-        except ContainerError as exc:
+            container = workloads.start(self._container(spec, api.address))
+        except containers.PullFailed as exc:
             api.close()
-            raise StartFailed(str(exc)) from exc
-        environment = Environment(spec, api, container, self.engine, busy=True)
+            raise StartFailed(f"cannot pull {spec.image}: {exc}") from exc
+        except containers.StartFailed as exc:
+            api.close()
+            raise StartFailed(f"cannot start {spec.image}: {exc}") from exc
+        environment = Environment(spec, api, container, workloads, busy=True)
         environment.watch()
         return environment
 
-    def _container(self, spec: FunctionSpec, runtime_api: str) -> ContainerSpec:
+    def _container(self, spec: FunctionSpec, runtime_api: str) -> containers.ContainerSpec:
         mounts = {str(spec.code_dir): "/var/task"} if spec.code_dir else {}
-        return ContainerSpec(
+        return containers.ContainerSpec(
             image=spec.image,
-            environment={**spec.environment, **self._lambda_environment(spec, runtime_api)},
-            labels={LABEL: self.sandbox_id, ROLE_LABEL: "lambda", f"{LABEL}.function": spec.name},
+            name=f"lambda-{spec.name}",
+            env={**spec.environment, **self._lambda_environment(spec, runtime_api)},
+            labels={ROLE_LABEL: ROLE, WORKLOAD_LABEL: f"lambda:{spec.name}"},
             command=spec.command,
             entrypoint=spec.entrypoint,
-            working_dir=spec.working_dir,
+            workdir=spec.working_dir,
+            network="host",  # the Runtime API listens on the host's loopback
             mounts=mounts,
         )
 

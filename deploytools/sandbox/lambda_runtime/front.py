@@ -27,8 +27,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
 
-from deploytools.sandbox import loopback_http
-from deploytools.sandbox.lambda_runtime._docker import Engine
+from deploytools.sandbox import containers, loopback_http
 from deploytools.sandbox.lambda_runtime.environments import Environments, StartFailed
 from deploytools.sandbox.lambda_runtime.functions import (
     CodeStore,
@@ -179,11 +178,13 @@ def serve(
     sandbox_id: str,
     host: str = "127.0.0.1",
     port: int = 0,
-    engine: Engine | None = None,
+    workloads: containers.DockerWorkloads | str | None = None,
 ) -> Running:
-    """Start the Lambda front in a thread (the sandbox's, and tests')."""
-    engine = engine or Engine()
-    environments = Environments(engine, sandbox_id=sandbox_id, moto_url=moto_url)
+    """Start the Lambda front in a thread (the sandbox's, and tests'). Function containers
+    carry the label deploytools.sandbox=`sandbox_id`."""
+    if workloads is None:
+        workloads = containers.connect(registry, sandbox_id)
+    environments = Environments(workloads, moto_url=moto_url)
     front = Front(
         moto_url, environments=environments, code=CodeStore(work_dir / "code"), registry=registry
     )
