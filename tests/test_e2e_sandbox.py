@@ -21,7 +21,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -276,78 +275,3 @@ def test_a_broken_image_fails_its_target_and_the_previous_tasks_keep_serving(
     doc = json.loads(status.stdout)
     assert doc["release"]["status"] == "failed"
     assert doc["release"]["targets"]["scorer"]["revision"] == before["taskDefinition"]
-
-
-def test_zip_lambda_is_invoked_and_answers(sandbox: Sandbox) -> None:
-    sandbox.deploy("tastetrend-etl")
-    lam = sandbox.client("lambda")
-    (function,) = [
-        f["FunctionName"]
-        for f in lam.list_functions()["Functions"]
-        if "tastetrend" in f["FunctionName"]
-    ]
-    answer = lam.invoke(
-        FunctionName=function,
-        Qualifier="live",
-        Payload=json.dumps({"records": [{"name": " Noodle Bar ", "rating": "4"}]}).encode(),
-    )
-    assert "FunctionError" not in answer, answer["Payload"].read()
-    body = json.loads(json.loads(answer["Payload"].read())["body"])
-    assert body["records"] == [{"restaurant": "noodle bar", "stars": 4}]
-    assert body["from"].startswith("tastetrend-dev-") and body["to"].startswith("tastetrend-dev-")
-
-
-def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: Sandbox) -> None:
-    out = sandbox.deploy("automl-lite")
-    batch = sandbox.client("batch")
-    (definition,) = batch.describe_job_definitions(
-        jobDefinitionName="automl-lite-dev-training", status="ACTIVE"
-    )["jobDefinitions"][-1:]
-    assert "@sha256:" in definition["containerProperties"]["image"]
-    lam = sandbox.client("lambda")
-    (function,) = [
-        f["FunctionName"]
-        for f in lam.list_functions()["Functions"]
-        if "automl-lite" in f["FunctionName"]
-    ]
-    answer = lam.invoke(
-        FunctionName=function, Qualifier="live", Payload=json.dumps({"rawPath": "/health"}).encode()
-    )
-    assert "FunctionError" not in answer, answer["Payload"].read()
-    assert json.loads(answer["Payload"].read()) == {"statusCode": 200, "body": '{"ok": true}'}
-    for line in out.splitlines():
-        if line.startswith("simulated:"):
-            assert line.endswith(")") and " was not executed (" in line, line
-
-
-def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
-    for text in sandbox.outputs:
-        assert WAREHOUSE_KEY not in text
-    needle = WAREHOUSE_KEY.encode()
-    for path in sandbox.work.rglob("*"):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
-            assert needle not in path.read_bytes(), path
-
-
-def test_sandbox_down_leaves_no_container_and_no_process(sandbox: Sandbox) -> None:
-    pid = int(sandbox.state()["pid"])
-    assert sandbox.containers()
-    down = sandbox.deploytools("prediction-api", "sandbox", "down")
-    assert down.returncode == 0, down.stdout + down.stderr
-    assert sandbox.containers() == []
-    assert not (sandbox.work / "sandbox" / "state.json").exists()
-    assert gone(pid), f"the sandbox process {pid} is still running"
-
-
-def gone(pid: int, seconds: float = 15.0) -> bool:
-    """The process ended (a zombie not yet reaped by its adopter counts as ended)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
-            return True
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return True
-        time.sleep(0.2)
-    return False

@@ -15,6 +15,7 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.errors import BadInput
+from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
 from deploytools.steps.images import (
     BuildFailed,
@@ -29,10 +30,9 @@ from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.concurrency import SETTING, build_slots, cores
 from deploytools.steps.images.ecr import Ecr
 from deploytools.steps.images.registry import Endpoint
-from deploytools.steps.images.retry import Backoff
 from tests.fixtures.images.apps import env_config, make_app, moto_aws
 
-FAST = Backoff(attempts=2, initial=0.01)
+FAST = Backoff(attempts=2, first=0.01)
 FOUR = """
 images:
   one: {context: ., dockerfile: Dockerfile, build_args: {FLAVOR: one}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,6 @@ images:
   lambda: {{context: {images}/lambda, dockerfile: {images}/lambda/Dockerfile}}
   api: {{context: {images}/api, dockerfile: {images}/api/Dockerfile}}
   training: {{context: {images}/training, dockerfile: {images}/training/Dockerfile}}
-  runner: {{context: {repo}, dockerfile: {images}/runner/Dockerfile}}
 targets:
   predict: {{type: lambda, image: lambda}}
   web: {{type: ecs, cluster: main, image: api}}
@@ -32,8 +32,11 @@ targets:
 
 def test_as_a_project_would_use_them(tmp_path: Path) -> None:
     """A deploytools.yml that runs each image where it belongs (Lambda, ECS, EKS, Batch)."""
+    # A copy: a config may only name paths inside its own repository. The runner image (whose
+    # context is this whole repository) is covered by test_found_without_a_config.
+    shutil.copytree(IMAGES, tmp_path / "images")
     config = tmp_path / "deploytools.yml"
-    config.write_text(CONFIG.format(images=IMAGES, repo=REPO))
+    config.write_text(CONFIG.format(images="images"))
     ctx = CheckContext(root=tmp_path, config=load_config(config))
     assert run_checks(ctx, only={"DT001", "DT002"}) == []
 
