@@ -21,6 +21,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,36 @@ def test_a_broken_image_fails_its_target_and_the_previous_tasks_keep_serving(
     doc = json.loads(status.stdout)
     assert doc["release"]["status"] == "failed"
     assert doc["release"]["targets"]["scorer"]["revision"] == before["taskDefinition"]
+
+
+def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
+    for text in sandbox.outputs:
+        assert WAREHOUSE_KEY not in text
+    needle = WAREHOUSE_KEY.encode()
+    for path in sandbox.work.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
+            assert needle not in path.read_bytes(), path
+
+
+def test_sandbox_down_leaves_no_container_and_no_process(sandbox: Sandbox) -> None:
+    pid = int(sandbox.state()["pid"])
+    assert sandbox.containers()
+    down = sandbox.deploytools("prediction-api", "sandbox", "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert sandbox.containers() == []
+    assert not (sandbox.work / "sandbox" / "state.json").exists()
+    assert gone(pid), f"the sandbox process {pid} is still running"
+
+
+def gone(pid: int, seconds: float = 15.0) -> bool:
+    """The process ended (a zombie not yet reaped by its adopter counts as ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return True
+        time.sleep(0.2)
+    return False
