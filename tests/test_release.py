@@ -134,9 +134,27 @@ def test_an_id_taken_by_another_run_gets_a_new_suffix_and_nothing_is_overwritten
     assert sorted(store.ids()) == sorted([first.id, second.id])
 
 
-def test_30_concurrent_writers_leave_30_releases(ssm: Any) -> None:
+def test_30_concurrent_writers_leave_30_releases(ssm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Thirty runs of one commit in the same second write at once (moto's SSM is shared):
     each gets its own parameter, and the listing holds all thirty."""
+    # moto's GetParametersByPath iterates its live dict, which another thread's put can grow
+    # mid-iteration (RuntimeError inside moto; real SSM has no such race): list a snapshot.
+    from moto.ssm.models import ParameterDict
+
+    original = ParameterDict.get_keys_beginning_with
+
+    def snapshot(self: Any, path: str, recursive: bool) -> Any:
+        return iter(list(original(_Frozen(self), path, recursive)))
+
+    class _Frozen(dict):  # type: ignore[type-arg]
+        def __init__(self, live: Any) -> None:
+            super().__init__(dict(live))
+            self._live = live
+
+        def _check_loading_status(self, key: str) -> None:
+            self._live._check_loading_status(key)
+
+    monkeypatch.setattr(ParameterDict, "get_keys_beginning_with", snapshot)
     store = ReleaseStore(ssm, project="shop", env="dev")
     now = datetime(2025, 10, 20, 12, 0, 0, tzinfo=UTC)
     start = threading.Barrier(30)
