@@ -346,8 +346,9 @@ def test_a_job_that_takes_too_long_times_out(repo: Path, aws: AwsContext) -> Non
 
 
 def test_a_job_already_running_is_waited_for_first(
-    repo: Path, aws: AwsContext, amplify: Any
+    repo: Path, aws: AwsContext, amplify: Any, emulator: AmplifyEmulator
 ) -> None:
+    emulator.job_seconds = 3.0  # job 1 must outlast the deploy's preflight on a busy machine
     app = amplify.create_app(name=APP, platform="WEB_COMPUTE", environmentVariables={
         "NEXT_PUBLIC_API_URL": "https://api-v1.shop.invalid",
         "AMPLIFY_MONOREPO_APP_ROOT": "frontend",
