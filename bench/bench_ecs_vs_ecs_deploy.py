@@ -24,6 +24,7 @@ instead when present).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -194,7 +195,7 @@ def refresh_once(args: argparse.Namespace) -> int:
     from deploytools.config.model import EcsTarget
     from deploytools.errors import DeployError
     from deploytools.output import Reporter, StepRecord
-    from deploytools.steps.targets._wait import Polling
+    from deploytools.steps.targets._wait import DEFAULT_POLLING
     from deploytools.steps.targets.base import RefreshInputs
     from deploytools.steps.targets.ecs import Refresher
 
@@ -207,7 +208,7 @@ def refresh_once(args: argparse.Namespace) -> int:
         image="api",
         timeout=args.timeout,
     )
-    polling = Polling(first=args.poll_first)
+    polling = dataclasses.replace(DEFAULT_POLLING, first=args.poll_first)
     refresher = Refresher("api", target, aws=aws, reporter=Reporter(), polling=polling)
     try:
         state = refresher.refresh(RefreshInputs(image=args.image), StepRecord("api"))

@@ -129,4 +129,5 @@ def test_an_older_commit_is_refused_and_a_dispatch_rolls_back(adopter: Adopter) 
     assert rolled.returncode == 0, rolled.log[-6000:]
     assert "rolled back dev to r-" in rolled.log
     line = next(x for x in rolled.step_lines() if x.startswith("rolled back dev to "))
-    assert line.split(" to ", 1)[1].split(":", 1)[0].endswith(first[:7]), line
+    restored = line.split(" to ", 1)[1].split(":", 1)[0]  # r-<time>-<sha7>-<suffix>
+    assert restored.rsplit("-", 1)[0].endswith(f"-{first[:7]}"), line

@@ -155,11 +155,14 @@ def test_hostile_config_exits_2_with_exact_message(
 def test_hostile_config_through_the_real_command(case: str, tmp_path: Path) -> None:
     """A subprocess, as a user runs it: no traceback reaches the terminal, memory stays small."""
     path = write_repo(tmp_path, HOSTILE[case][0])
+    # VmHWM is this process's own peak; ru_maxrss would also count the forked pytest image
+    # before exec (Linux keeps that high-water mark across execve).
     script = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from deploytools.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "status = open('/proc/self/status').read()\n"
+        "peak = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
         "print(f'peak_kib={peak}', file=sys.stderr)\n"
         "raise SystemExit(code)\n"
     )
