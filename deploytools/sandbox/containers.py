@@ -231,7 +231,9 @@ def remove_labelled(client: Any, sandbox: str, labels: Mapping[str, str] | None 
     import docker
 
     wanted = [f"{SANDBOX_LABEL}={sandbox}", *(f"{k}={v}" for k, v in (labels or {}).items())]
-    found = client.containers.list(all=True, filters={"label": wanted})
+    # ignore_removed: a container another process removes between the listing and its
+    # inspection is gone, which is what we want, not an error.
+    found = client.containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
     for container in found:
         with contextlib.suppress(docker.errors.NotFound):  # it went by itself meanwhile
             container.remove(force=True)
