@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deploytools import interrupts
@@ -30,6 +30,47 @@ class Progress:
     results: list[TargetResult] = field(default_factory=list)
     amplify: AmplifyResult | None = None
     stage: str = "images"
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How the run a release records ended."""
+
+    failure: BaseException | None = None
+    interrupted: KeyboardInterrupt | None = None
+    simulated: Mapping[str, str] = field(default_factory=dict)  # target -> why it did not run
+
+    def outcome(self) -> tuple[Outcome, str]:
+        """The release's status and reason. A run whose workloads did not all run is no OK
+        release, nor a rollback point."""
+        if self.interrupted is not None:
+            name = signal.Signals(interrupts.signal_number(self.interrupted)).name
+            return Outcome.INTERRUPTED, f"interrupted ({name})"
+        if self.failure is not None:
+            first = (str(self.failure).splitlines() or [type(self.failure).__name__])[0]
+            return Outcome.FAILED, first
+        return (Outcome.SIMULATED if self.simulated else Outcome.OK), ""
+
+
+def new_release(
+    run: Run, env: EnvConfig, *, kind: Kind, git_sha: str | None, ending: Ending
+) -> Release:
+    """A release of `env` made now by this run's caller, with the status its ending gives;
+    what the run left running is for the caller to add."""
+    now = run.ports.clock.now()
+    status, reason = ending.outcome()
+    return Release(
+        id=new_release_id(now=now, git_sha=git_sha),
+        project=env.model.project,
+        env=env.env,
+        created=now.isoformat(timespec="seconds"),
+        kind=kind,
+        status=status,
+        reason=reason,
+        git_sha=git_sha,
+        who=who(run.ports.releases.caller(run.aws)),
+        simulated=dict(ending.simulated),
+    )
 
 
 def record_deploy(
@@ -69,30 +110,20 @@ def record_deploy(
             referenced = run.env().pending_tf  # the outputs the config names
             tf_outputs = dict(previous.tf_outputs) if previous else {}
             tf_outputs.update({k: v for k, v in done.outputs.items() if k in referenced})
-            root = run.config.root
-            sha = run.ports.clock.commit(root)
-            now = run.ports.clock.now()
-            status, reason = _outcome(None, simulated_targets), ""
-            if interrupted is not None:
-                status, reason = Outcome.INTERRUPTED, f"interrupted ({_signal_name(interrupted)})"
-            elif failure is not None:
-                status, reason = Outcome.FAILED, _first_line(failure)
-            release = Release(
-                id=new_release_id(now=now, git_sha=sha),
-                project=env.model.project,
-                env=env.env,
-                created=now.isoformat(timespec="seconds"),
+            release = new_release(
+                run,
+                env,
                 kind=Kind.DEPLOY,
-                status=status,
-                reason=reason,
-                git_sha=sha,
-                who=who(run.ports.releases.caller(run.aws)),
+                git_sha=run.ports.clock.commit(run.config.root),
+                ending=Ending(failure, interrupted, simulated_targets),
+            )
+            release = replace(
+                release,
                 images=recorded_images,
                 targets=targets,
                 amplify=_amplify_record(done.amplify) or (previous.amplify if previous else None),
                 tf_outputs=tf_outputs,
                 changes=changes,
-                simulated=simulated_targets,
             )
             written: Release = store.write(release)
             record.change(f"release {written.id}")
@@ -116,23 +147,8 @@ def _image_record(image: ImageResult) -> dict[str, Any]:
     }
 
 
-def _signal_name(exc: KeyboardInterrupt) -> str:
-    return signal.Signals(interrupts.signal_number(exc)).name
-
-
-def _outcome(failure: DeployError | None, simulated_targets: Mapping[str, str]) -> Outcome:
-    """A deploy whose workloads did not all run is no OK release, nor a rollback point."""
-    if failure is not None:
-        return Outcome.FAILED
-    return Outcome.SIMULATED if simulated_targets else Outcome.OK
-
-
 def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:
     if result is None:
         return None
     done = result.as_dict()
     return {k: done[k] for k in ("app_id", "app", "branch", "job_id", "status", "url")}
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
