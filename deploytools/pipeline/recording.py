@@ -139,12 +139,8 @@ def record_deploy(
 
 
 def _image_record(image: ImageResult) -> dict[str, Any]:
-    return {
-        "uri": image.uri,
-        "digest": image.digest,
-        "tag": image.tag,
-        "repository_uri": image.repository_uri,
-    }
+    doc = image.as_dict()
+    return {k: doc[k] for k in ("uri", "digest", "tag", "repository_uri")}
 
 
 def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:
