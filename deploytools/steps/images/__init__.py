@@ -40,6 +40,7 @@ ImageError, TagTaken (another run pushed the content tag as another image), Imag
 
 from deploytools.lib.dockerignore import BadIgnorePattern
 from deploytools.lib.retry import Backoff
+from deploytools.steps.images.build import build_images
 from deploytools.steps.images.builder import Builder, BuildRequest
 from deploytools.steps.images.errors import (
     BuildFailed,
@@ -52,16 +53,8 @@ from deploytools.steps.images.errors import (
     TagTaken,
     UnknownImage,
 )
-from deploytools.steps.images.step import (
-    BuildImages,
-    ImagePlan,
-    ImageResult,
-    build_images,
-    image_names,
-    image_tag,
-    lambda_images,
-    plan_images,
-)
+from deploytools.steps.images.model import BuildImages, ImagePlan, ImageResult
+from deploytools.steps.images.plan import image_names, image_tag, lambda_images, plan_images
 
 __all__ = [
     "Backoff",
