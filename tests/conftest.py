@@ -277,18 +277,13 @@ def seeded_aws(aws: AwsContext) -> AwsContext:
 
 
 @pytest.fixture
-def cli_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def cli_world(monkeypatch: pytest.MonkeyPatch, seeded_aws: AwsContext) -> World:
     """The deploy command's ports are fakes of this World (one clock, so release ids keep
-    increasing), over moto's in-process mock holding the sample app's dev secret."""
-    from moto import mock_aws
-
-    from deploytools.aws import AwsContext
+    increasing), over `seeded_aws`."""
     from deploytools.commands import deploy as deploy_command
-    from tests.fakes import OUTPUTS, World, fake_ports, put_secret
+    from tests.fakes import OUTPUTS, World, fake_ports
 
     state = World()
     ports = fake_ports(state, outputs=OUTPUTS)
     monkeypatch.setattr(deploy_command, "default_ports", lambda app: ports)
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        yield state
+    return state
