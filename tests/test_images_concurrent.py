@@ -147,6 +147,20 @@ def test_four_images_at_once_have_the_digests_of_one_at_a_time(
     assert len(lines) == 4 and all("built and pushed" in line for line in lines)
 
 
+def with_broken(root: Path, *names: str) -> Path:
+    """The app with these images' Dockerfile replaced by one whose COPY fails."""
+    (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")
+    config = root / "deploytools.yml"
+    text = config.read_text()
+    for name in names:
+        text = text.replace(
+            f"{{context: ., dockerfile: Dockerfile, build_args: {{FLAVOR: {name}}}}}",
+            "{context: ., dockerfile: Broken.Dockerfile}",
+        )
+    config.write_text(text)
+    return root
+
+
 def test_a_failing_image_cancels_none_of_the_others(
     tmp_path: Path,
     moto_server_aws: AwsContext,
@@ -154,15 +168,7 @@ def test_a_failing_image_cancels_none_of_the_others(
     docker_engine: Any,
     projects: list[str],
 ) -> None:
-    root = four_image_app(tmp_path, projects[0], projects[0])
-    (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")
-    config = root / "deploytools.yml"
-    config.write_text(
-        config.read_text().replace(
-            "{context: ., dockerfile: Dockerfile, build_args: {FLAVOR: two}}",
-            "{context: ., dockerfile: Broken.Dockerfile}",
-        )
-    )
+    root = with_broken(four_image_app(tmp_path, projects[0], projects[0]), "two")
     out = io.StringIO()
     builder = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     with pytest.raises(BuildFailed) as failed:
@@ -189,16 +195,7 @@ def test_two_failing_images_are_reported_each(
     docker_engine: Any,
     projects: list[str],
 ) -> None:
-    root = four_image_app(tmp_path, projects[0], projects[0])
-    (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")
-    config = root / "deploytools.yml"
-    text = config.read_text()
-    for name in ("two", "four"):
-        text = text.replace(
-            f"{{context: ., dockerfile: Dockerfile, build_args: {{FLAVOR: {name}}}}}",
-            "{context: ., dockerfile: Broken.Dockerfile}",
-        )
-    config.write_text(text)
+    root = with_broken(four_image_app(tmp_path, projects[0], projects[0]), "two", "four")
     builder = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     with pytest.raises(ImagesFailed) as failed:
         publish(moto_server_aws, root, registry, builder, io.StringIO())
