@@ -1,4 +1,5 @@
-"""The release a deploy records: what it left running, even when it failed or was interrupted."""
+"""A run's release: its status from how the run ended (deploy and rollback alike), and what a
+deploy left running, even when it failed or was interrupted."""
 
 from __future__ import annotations
 
