@@ -213,7 +213,7 @@ def actionlint_bin() -> Path:
     return support.requires("actionlint")
 
 
-# --- Shared by many modules: AWS contexts, the output mask, the images sample app ----------
+# --- Shared by many modules: AWS contexts, the output mask, sample apps, the CLI world -----
 # Modules whose code needs other endpoints (an emulator, the ECS sandbox, the EKS double)
 # define their own `aws` from their own fixtures. Imports are made where used, as above, so that
 # collecting the suite stays light.
