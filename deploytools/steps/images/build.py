@@ -4,7 +4,6 @@ at once with the others."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
@@ -30,10 +29,15 @@ def build_images(
 ) -> list[ImageResult]:
     """Build, push and verify each image, independent ones at once; see the package docstring."""
     session = Session(
-        aws, reporter, request.registry_override, request.backoff, builder, request.max_builds
+        aws=aws,
+        reporter=reporter,
+        root=request.root,
+        extra_tags=tuple(t for t in (request.commit, *request.extra_tags) if t),
+        registry_override=request.registry_override,
+        backoff=request.backoff,
+        builder_override=builder,
+        max_builds=request.max_builds,
     )
-    extras = [t for t in (request.commit, *request.extra_tags) if t]
-    root = request.root
     for_lambda = lambda_images(env)
 
     def work(name: str) -> ImageResult:
@@ -42,11 +46,9 @@ def build_images(
         start = time.monotonic()
         try:
             if request.push:
-                result = publish(
-                    session, name, image, root, extras, for_lambda=name in for_lambda, record=record
-                )
+                result = publish(session, name, image, for_lambda=name in for_lambda, record=record)
             else:
-                result = _build_locally(session, name, image, root, extras, record)
+                result = _build_locally(session, name, image, record)
             record.detail = result.as_dict()
             return result
         except BaseException as exc:
@@ -78,17 +80,10 @@ def _failure(failures: list[tuple[str, BaseException]]) -> BaseException:
     return ImagesFailed([(name, exc) for name, exc in failures if isinstance(exc, DeployError)])
 
 
-def _build_locally(
-    session: Session,
-    name: str,
-    image: Image,
-    root: Path,
-    extras: list[str],
-    record: StepRecord,
-) -> ImageResult:
+def _build_locally(session: Session, name: str, image: Image, record: StepRecord) -> ImageResult:
     repository = repository_of(image)
-    ctx, tag = image_tag(root, image)
-    refs = tuple(f"{repository}:{t}" for t in (tag, *extras))
+    ctx, tag = image_tag(session.root, image)
+    refs = tuple(f"{repository}:{t}" for t in (tag, *session.extra_tags))
     built = not session.builder.has_image(refs[0])
     if built:
         session.build(name, image, ctx, refs, push=None)

@@ -5,7 +5,6 @@ it pushed the same image."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from deploytools.config.model import Image
 from deploytools.lib.build_context import BuildContext
@@ -20,17 +19,10 @@ from deploytools.steps.images.verify import verify_manifest
 
 
 def publish(
-    session: Session,
-    name: str,
-    image: Image,
-    root: Path,
-    extras: list[str],
-    *,
-    for_lambda: bool,
-    record: StepRecord,
+    session: Session, name: str, image: Image, *, for_lambda: bool, record: StepRecord
 ) -> ImageResult:
     repository = repository_of(image)
-    ctx, tag = image_tag(root, image)
+    ctx, tag = image_tag(session.root, image)
     repo = session.ecr.ensure_repository(
         repository, create=image.create_repository, kms_key=image.kms_key
     )
@@ -46,7 +38,7 @@ def publish(
         platform=image.platform,
         for_lambda=for_lambda,
     )
-    tags = (tag, *_add_tags(session, stored, extras))
+    tags = (tag, *_add_tags(session, stored))
     short = stored.digest[:19] + "…"
     if pushed:
         record.summary = f"built and pushed {repository}:{tag} → {short}"
@@ -129,7 +121,7 @@ def _register(session: Session, repository: str, tag: str, manifest: Manifest) -
     )
 
 
-def _add_tags(session: Session, stored: StoredImage, extras: list[str]) -> list[str]:
+def _add_tags(session: Session, stored: StoredImage) -> list[str]:
     """Point extra tags (the git SHA, --tag) at the image through the APIs: no Docker needed.
 
     Tags are immutable in repositories deploytools creates: one that already names another
@@ -137,7 +129,7 @@ def _add_tags(session: Session, stored: StoredImage, extras: list[str]) -> list[
     """
     added = []
     manifest = Manifest(stored.manifest, stored.media_type, stored.digest)
-    for extra in extras:
+    for extra in session.extra_tags:
         current = session.ecr.image(stored.repository, extra)
         if current is not None:
             if current.digest == stored.digest:

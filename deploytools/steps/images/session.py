@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import Image
@@ -25,6 +26,8 @@ class Session:
 
     aws: AwsContext | None
     reporter: Reporter
+    root: Path  # the folder of deploytools.yml: contexts and Dockerfiles are relative to it
+    extra_tags: tuple[str, ...]  # pointed at each published image: the commit, --tag
     registry_override: str | None
     backoff: Backoff
     builder_override: builders.Builder | None
