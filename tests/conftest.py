@@ -215,3 +215,79 @@ def zizmor_bin() -> Path:
 @pytest.fixture(scope="session")
 def actionlint_bin() -> Path:
     return support.requires("actionlint")
+
+
+# --- Shared by many modules: AWS contexts, the output mask, sample apps, the CLI world -----
+# Modules whose code needs other endpoints (an emulator, the ECS sandbox, the EKS double)
+# define their own `aws` from their own fixtures. Imports are made where used, as above, so that
+# collecting the suite stays light.
+
+if TYPE_CHECKING:
+    from deploytools.aws import AwsContext
+    from tests.fakes import World
+
+
+@pytest.fixture
+def aws() -> Iterator[AwsContext]:
+    """An AwsContext on moto's in-process mock, in us-east-1."""
+    from moto import mock_aws
+
+    from deploytools.aws import AwsContext
+
+    with mock_aws():
+        yield AwsContext("us-east-1")
+
+
+@pytest.fixture
+def moto_server_aws(moto_endpoint: str) -> AwsContext:
+    """An AwsContext whose ECR, STS, Lambda and ECS are the moto server, which Docker and
+    other processes reach too."""
+    from tests.fixtures.images.apps import moto_aws
+
+    return moto_aws(moto_endpoint)
+
+
+@pytest.fixture
+def clean_masks() -> Iterator[None]:
+    """No secret registered with the output mask leaks into, or out of, the test."""
+    from deploytools.output import mask
+
+    mask.forget_all()
+    yield
+    mask.forget_all()
+
+
+@pytest.fixture
+def images_app(tmp_path: Path, docker_engine: docker.DockerClient) -> Iterator[Path]:
+    """A copy of the images sample app; its images are removed from the engine afterwards."""
+    from tests.fixtures.images.apps import env_config, make_app
+
+    root = make_app(tmp_path)
+    yield root
+    project = env_config(root).model.project
+    for image in docker_engine.images.list():
+        for tag in image.tags:
+            if project in tag:
+                docker_engine.images.remove(tag, force=True)
+
+
+@pytest.fixture
+def seeded_aws(aws: AwsContext) -> AwsContext:
+    """`aws` with the required secret of the sample app (tests/fakes.py) in SSM."""
+    from tests.fakes import put_secret
+
+    put_secret(aws)
+    return aws
+
+
+@pytest.fixture
+def cli_world(monkeypatch: pytest.MonkeyPatch, seeded_aws: AwsContext) -> World:
+    """The deploy command's ports are fakes of this World (one clock, so release ids keep
+    increasing), over `seeded_aws`."""
+    from deploytools.commands import deploy as deploy_command
+    from tests.fakes import OUTPUTS, World, fake_ports
+
+    state = World()
+    ports = fake_ports(state, outputs=OUTPUTS)
+    monkeypatch.setattr(deploy_command, "default_ports", lambda app: ports)
+    return state

@@ -40,6 +40,8 @@ from deploytools.steps.amplify import (
 )
 from deploytools.steps.secrets import read_parameter
 
+pytestmark = pytest.mark.usefixtures("clean_masks")
+
 ROOT_SPEC = Path(__file__).resolve().parents[1] / "amplify.yml"
 FAST = Polling(
     backoff=Backoff(first=0.02, factor=1.5, cap=0.1, attempts=None), timeout=20, progress_every=0.5
@@ -59,13 +61,6 @@ frontend:
     environment:
       NEXT_PUBLIC_API_URL: "{tf.api_url}"
 """
-
-
-@pytest.fixture(autouse=True)
-def clean_masks() -> Iterator[None]:
-    mask.forget_all()
-    yield
-    mask.forget_all()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,9 @@ from deploytools import proc
 from deploytools.cli import main
 from deploytools.commands import App
 from deploytools.errors import CommandTimedOut, DeployError
-from deploytools.output import Reporter, mask, register_secret
+from deploytools.output import Reporter, register_secret
 
 SECRET = "s3cr3t-token-value"
-
-
-@pytest.fixture
-def clean_masks() -> Iterator[None]:
-    mask.forget_all()
-    yield
-    mask.forget_all()
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.cli import main
@@ -25,7 +23,7 @@ RELEASE_ID = r"r-20251020T120001000Z-abcdef1-[0-9a-f]{6}"
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(monkeypatch: pytest.MonkeyPatch, seeded_aws: AwsContext) -> World:
     state = World()
     steps = {"smoke_fails": False}
     monkeypatch.setattr(
@@ -34,10 +32,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         lambda app: fake_ports(state, outputs=OUTPUTS, smoke_fails=steps["smoke_fails"]),
     )
     state.options = steps  # type: ignore[attr-defined]
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        put_secret(AwsContext("us-east-1"), env="prod")
-        yield state
+    put_secret(seeded_aws, env="prod")
+    return state
 
 
 @pytest.fixture

@@ -7,28 +7,20 @@ by the target modules' own tests. The release record is real, in moto's SSM (in-
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.cli import main
-from deploytools.commands import deploy as deploy_command
 from deploytools.steps.release import Kind, Outcome, ReleaseStore
-from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
+from tests.fakes import World, put_secret, write_repo
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    state = World()
-    steps = fake_ports(state, outputs=OUTPUTS)  # one clock: release ids keep increasing
-    monkeypatch.setattr(deploy_command, "default_ports", lambda app: steps)
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        put_secret(AwsContext("us-east-1"), env="prod")
-        yield state
+def world(cli_world: World, seeded_aws: AwsContext) -> World:
+    put_secret(seeded_aws, env="prod")
+    return cli_world
 
 
 @pytest.fixture

@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
-from deploytools.aws import AwsContext
 from deploytools.cli import main
-from deploytools.commands import deploy as deploy_command
-from tests.fakes import OUTPUTS, World, fake_ports, put_secret, write_repo
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    state = World()
-    monkeypatch.setattr(
-        deploy_command, "default_ports", lambda app: fake_ports(state, outputs=OUTPUTS)
-    )
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        yield state
+from tests.fakes import World, write_repo
 
 
 @pytest.fixture
@@ -43,7 +28,9 @@ def status_json(config: str, capsys: pytest.CaptureFixture[str], *extra: str) ->
     return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
 
 
-def test_before_any_release(world: World, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_before_any_release(
+    cli_world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--config", config, "status", "--env", "dev"]) == 0
     out = capsys.readouterr().out
     assert "dev: no release recorded yet (deploytools deploy records one)" in out
@@ -56,7 +43,7 @@ def test_before_any_release(world: World, config: str, capsys: pytest.CaptureFix
 
 
 def test_in_sync_after_a_deploy(
-    world: World, config: str, capsys: pytest.CaptureFixture[str]
+    cli_world: World, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--config", config, "deploy", "--env", "dev"]) == 0
     doc = status_json(config, capsys)
@@ -72,10 +59,12 @@ def test_in_sync_after_a_deploy(
     assert [s["name"] for s in doc["steps"]] == ["account", "release"]
 
 
-def test_drift_is_flagged(world: World, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_drift_is_flagged(
+    cli_world: World, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--config", config, "deploy", "--env", "dev"]) == 0
-    world.live["predict"] = replace(world.live["predict"], revision="arn:fake:predict:9")
-    del world.live["train"]
+    cli_world.live["predict"] = replace(cli_world.live["predict"], revision="arn:fake:predict:9")
+    del cli_world.live["train"]
     doc = status_json(config, capsys)
     assert doc["drift"] is True
     sync = {t["name"]: t["sync"] for t in doc["targets"]}
@@ -84,7 +73,7 @@ def test_drift_is_flagged(world: World, config: str, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert main(["--config", config, "status", "--env", "dev"]) == 0
     out = capsys.readouterr().out
-    digest = world.live["predict"].image.rsplit("@", 1)[1][:19]  # type: ignore[union-attr]
+    digest = cli_world.live["predict"].image.rsplit("@", 1)[1][:19]  # type: ignore[union-attr]
     assert (
         f"target predict (lambda) shop-dev-predict: arn:fake:predict:9 ({digest}), "
         f"DRIFT: the release recorded arn:fake:predict:1 ({digest})"
@@ -93,7 +82,7 @@ def test_drift_is_flagged(world: World, config: str, capsys: pytest.CaptureFixtu
 
 
 def test_only_limits_the_targets(
-    world: World, config: str, capsys: pytest.CaptureFixture[str]
+    cli_world: World, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--config", config, "deploy", "--env", "dev"]) == 0
     doc = status_json(config, capsys, "--only", "api")

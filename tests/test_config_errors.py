@@ -7,33 +7,12 @@ from pathlib import Path
 import pytest
 
 from deploytools.cli import main
+from tests.support.config_repo import MINIMAL_CONFIG, write_config_repo
 
-VALID = """\
-project: shop
-region: us-east-1
-environments:
-  dev:
-    account_id: "123456789012"
-secrets:
-  ssm_path: /shop/{env}/
-  required: [API_KEY]
-images:
-  api:
-    dockerfile: images/api/Dockerfile
-targets:
-  api:
-    type: ecs
-    cluster: shop-{env}
-    image: api
-"""
-
-
-def write_repo(root: Path, config: str) -> Path:
-    (root / "images" / "api").mkdir(parents=True)
-    (root / "images" / "api" / "Dockerfile").write_text("FROM scratch\n")
-    path = root / "deploytools.yml"
-    path.write_text(config)
-    return path
+# The minimal config with a secrets: section as lines 6-8, which the expected line numbers count.
+VALID = MINIMAL_CONFIG.replace(
+    "images:\n", "secrets:\n  ssm_path: /shop/{env}/\n  required: [API_KEY]\nimages:\n", 1
+)
 
 
 def run_plan(path: Path, capsys: pytest.CaptureFixture[str], env: str = "dev") -> tuple[int, str]:
@@ -143,13 +122,13 @@ def test_bad_config_exits_2_with_exact_message(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config, message = BAD_CONFIGS[case]
-    code, err = run_plan(write_repo(tmp_path, config), capsys)
+    code, err = run_plan(write_config_repo(tmp_path, config), capsys)
     assert code == 2
     assert err == f"error: {message}\n"
 
 
 def test_undefined_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = run_plan(write_repo(tmp_path, VALID), capsys, env="qa")
+    code, err = run_plan(write_config_repo(tmp_path, VALID), capsys, env="qa")
     assert code == 2
     assert (
         err
@@ -168,7 +147,7 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_all_problems_reported_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = VALID.replace("type: ecs", "type: fargate").replace("region:", "regio:")
-    code, err = run_plan(write_repo(tmp_path, config), capsys)
+    code, err = run_plan(write_config_repo(tmp_path, config), capsys)
     assert code == 2
     assert err.splitlines() == [
         "error: deploytools.yml:2: regio: unknown key 'regio'; allowed: check, environments, "

@@ -1,5 +1,5 @@
 """Paths confined to the repository, AWS names checked at their line, malformed placeholders,
-and `alias: null` (issue 14 items 5-7, issue 12 item 6)."""
+and `alias: null`."""
 
 from __future__ import annotations
 
@@ -12,22 +12,9 @@ from deploytools.cli import main
 from deploytools.config import load_config
 from deploytools.errors import BadInput, ConfigError
 from deploytools.lib.zip_selection import select_files
+from tests.support.config_repo import MINIMAL_CONFIG, write_config_repo
 
-VALID = """\
-project: shop
-region: us-east-1
-environments:
-  dev:
-    account_id: "123456789012"
-images:
-  api:
-    dockerfile: images/api/Dockerfile
-targets:
-  api:
-    type: ecs
-    cluster: shop-{env}
-    image: api
-"""
+VALID = MINIMAL_CONFIG
 OUTSIDE = (
     "is outside the repository (the git checkout, or the folder, of the config file); "
     "use a path inside it"
@@ -35,16 +22,8 @@ OUTSIDE = (
 LAMBDA = "  fn:\n    type: lambda\n    image: api\n"
 
 
-def write_repo(root: Path, config: str) -> Path:
-    (root / "images" / "api").mkdir(parents=True, exist_ok=True)
-    (root / "images" / "api" / "Dockerfile").write_text("FROM scratch\n")
-    path = root / "deploytools.yml"
-    path.write_text(config)
-    return path
-
-
 def plan_error(tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["--config", str(write_repo(tmp_path, config)), "plan", "--env", "dev"])
+    code = main(["--config", str(write_config_repo(tmp_path, config)), "plan", "--env", "dev"])
     captured = capsys.readouterr()
     assert (code, captured.out) == (2, "")
     return captured.err
@@ -149,7 +128,7 @@ def test_outside_dockerfile_is_a_dt000_finding(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = VALID.replace("images/api/Dockerfile", "../../../../etc/passwd")
-    code = main(["--config", str(write_repo(tmp_path, config)), "check"])
+    code = main(["--config", str(write_config_repo(tmp_path, config)), "check"])
     out = capsys.readouterr().out
     assert code == 3
     assert "deploytools.yml:8: DT000 error: images.api.dockerfile: ../../../../etc/passwd" in out
@@ -171,7 +150,7 @@ def test_symlink_leaving_the_repository_is_outside(
 
 def test_terraform_placeholders_are_checked_after_terraform(tmp_path: Path) -> None:
     config = VALID + LAMBDA + '    function: "{tf.function_name}"\n'
-    loaded = load_config(write_repo(tmp_path, config))  # unknown until Terraform ran
+    loaded = load_config(write_config_repo(tmp_path, config))  # unknown until Terraform ran
     assert loaded.for_env("dev").model.targets["fn"].function == "{tf.function_name}"
     with pytest.raises(ConfigError) as raised:
         loaded.for_env("dev", {"function_name": "not a name"})
@@ -186,18 +165,18 @@ def test_terraform_placeholders_are_checked_after_terraform(tmp_path: Path) -> N
 
 def test_function_arn_is_accepted(tmp_path: Path) -> None:
     arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-fn"
-    loaded = load_config(write_repo(tmp_path, VALID + LAMBDA + f"    function: {arn}\n"))
+    loaded = load_config(write_config_repo(tmp_path, VALID + LAMBDA + f"    function: {arn}\n"))
     assert loaded.for_env("dev").model.targets["fn"].function == arn
 
 
 def test_alias_null_means_no_alias(tmp_path: Path) -> None:
-    loaded = load_config(write_repo(tmp_path, VALID + LAMBDA + "    alias: null\n"))
+    loaded = load_config(write_config_repo(tmp_path, VALID + LAMBDA + "    alias: null\n"))
     target = loaded.for_env("dev").model.targets["fn"]
     assert target.alias is None
 
 
 def test_alias_defaults_to_live(tmp_path: Path) -> None:
-    loaded = load_config(write_repo(tmp_path, VALID + LAMBDA))
+    loaded = load_config(write_config_repo(tmp_path, VALID + LAMBDA))
     assert loaded.for_env("dev").model.targets["fn"].alias == "live"
 
 
@@ -232,10 +211,10 @@ def test_paths_may_leave_the_config_folder_within_the_git_checkout(tmp_path: Pat
     app = tmp_path / "examples" / "app"
     app.mkdir(parents=True)
     config = VALID + "terraform:\n  dir: ../../terraform/{env}\n"
-    loaded = load_config(write_repo(app, config))
+    loaded = load_config(write_config_repo(app, config))
     assert loaded.model.terraform is not None
     with pytest.raises(ConfigError) as raised:
-        load_config(write_repo(app, VALID + "terraform:\n  dir: ../../../elsewhere\n"))
+        load_config(write_config_repo(app, VALID + "terraform:\n  dir: ../../../elsewhere\n"))
     assert raised.value.problems == [
         f"deploytools.yml:15: terraform.dir: ../../../elsewhere {OUTSIDE}"
     ]

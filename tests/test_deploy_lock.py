@@ -9,30 +9,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.cli import main
-from deploytools.commands import deploy as deploy_command
 from deploytools.pipeline import deploy
 from deploytools.steps.lock import EnvironmentLock, LockHeld
 from deploytools.steps.release import ReleaseStore
-from tests.fakes import OUTPUTS, World, fake_ports, make_run, put_secret, write_repo
+from tests.fakes import OUTPUTS, World, fake_ports, make_run, write_repo
 
 LOCK = "/deploytools/shop/dev/lock"
-
-
-@pytest.fixture
-def aws() -> Iterator[AwsContext]:
-    with mock_aws():
-        context = AwsContext("us-east-1")
-        put_secret(context)
-        yield context
 
 
 @pytest.fixture
@@ -64,11 +53,11 @@ def lock_exists(aws: AwsContext) -> bool:
 
 
 def test_a_held_lock_stops_the_deploy_before_any_change_naming_its_holder(
-    aws: AwsContext, repo: Path
+    seeded_aws: AwsContext, repo: Path
 ) -> None:
     world = World()
-    hold(aws, when=datetime.now(UTC) - timedelta(minutes=10))
-    holder = EnvironmentLock(aws.client("ssm"), project="shop", env="dev").holder()
+    hold(seeded_aws, when=datetime.now(UTC) - timedelta(minutes=10))
+    holder = EnvironmentLock(seeded_aws.client("ssm"), project="shop", env="dev").holder()
     assert holder is not None
     with pytest.raises(LockHeld) as caught:
         deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
@@ -80,10 +69,12 @@ def test_a_held_lock_stops_the_deploy_before_any_change_naming_its_holder(
         "(locks older than 2 h are taken over)"
     )
     assert world.mutations() == []
-    assert lock_exists(aws)  # someone else's lock is never removed
+    assert lock_exists(seeded_aws)  # someone else's lock is never removed
 
 
-def test_two_concurrent_deploys_of_one_environment_one_loses(aws: AwsContext, repo: Path) -> None:
+def test_two_concurrent_deploys_of_one_environment_one_loses(
+    seeded_aws: AwsContext, repo: Path
+) -> None:
     world = World(latency=8.0)  # the first deploy's targets take a while
     first_done: list[object] = []
 
@@ -93,44 +84,33 @@ def test_two_concurrent_deploys_of_one_environment_one_loses(aws: AwsContext, re
     thread = threading.Thread(target=first)
     thread.start()
     deadline = time.monotonic() + 30
-    while not lock_exists(aws) and time.monotonic() < deadline:
+    while not lock_exists(seeded_aws) and time.monotonic() < deadline:
         time.sleep(0.05)
     second = World()
     with pytest.raises(LockHeld, match=r"^environment dev is locked by .* \(deploy, id "):
         deploy(make_run(repo, fake_ports(second, outputs=OUTPUTS)))
     assert second.mutations() == []
     thread.join()
-    assert len(first_done) == 1 and not lock_exists(aws)  # released at the end
-    assert len(ReleaseStore(aws.client("ssm"), project="shop", env="dev").ids()) == 1
+    assert len(first_done) == 1 and not lock_exists(seeded_aws)  # released at the end
+    assert len(ReleaseStore(seeded_aws.client("ssm"), project="shop", env="dev").ids()) == 1
     deploy(make_run(repo, fake_ports(second, outputs=OUTPUTS)))  # free again
 
 
-def test_a_stale_lock_is_taken_over(aws: AwsContext, repo: Path) -> None:
-    hold(aws, when=datetime.now(UTC) - timedelta(hours=3))
+def test_a_stale_lock_is_taken_over(seeded_aws: AwsContext, repo: Path) -> None:
+    hold(seeded_aws, when=datetime.now(UTC) - timedelta(hours=3))
     world = World()
     run = make_run(repo, fake_ports(world, outputs=OUTPUTS))
     deploy(run)
-    assert ("refresh", "api") in world.calls and not lock_exists(aws)
+    assert ("refresh", "api") in world.calls and not lock_exists(seeded_aws)
     steps = {s.name: s for s in run.reporter.steps}
     assert steps["lock"].summary.startswith(f"{LOCK} held by this run (lock id ")
 
 
-def test_the_lock_is_released_when_the_deploy_fails(aws: AwsContext, repo: Path) -> None:
+def test_the_lock_is_released_when_the_deploy_fails(seeded_aws: AwsContext, repo: Path) -> None:
     world = World(fail={"train": "error"})
     with pytest.raises(Exception, match="target train failed"):
         deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS)))
-    assert not lock_exists(aws)
-
-
-@pytest.fixture
-def cli_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    state = World()
-    monkeypatch.setattr(
-        deploy_command, "default_ports", lambda app: fake_ports(state, outputs=OUTPUTS)
-    )
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        yield state
+    assert not lock_exists(seeded_aws)
 
 
 def test_force_unlock_removes_the_named_lock_only(
@@ -160,13 +140,13 @@ def test_force_unlock_removes_the_named_lock_only(
 
 
 def test_the_lock_records_the_actions_run_url(
-    aws: AwsContext, monkeypatch: pytest.MonkeyPatch
+    seeded_aws: AwsContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/shop")
     monkeypatch.setenv("GITHUB_RUN_ID", "99")
     monkeypatch.setenv("GITHUB_ACTOR", "hubot")
-    lock = EnvironmentLock(aws.client("ssm"), project="shop", env="dev")
+    lock = EnvironmentLock(seeded_aws.client("ssm"), project="shop", env="dev")
     mine = lock.acquire(command="deploy")
     assert (mine.who, mine.run_url) == ("hubot", "https://github.com/acme/shop/actions/runs/99")
     assert lock.holder() == mine

@@ -1,5 +1,5 @@
-"""DT011 (callers bypassing the alias, issue 12 item 2), DT012 (ignore_changes, item 4) and
-DT013 (pinned Batch revisions, item 5) over small repositories written per test."""
+"""DT011 (callers bypassing the alias), DT012 (ignore_changes) and DT013 (pinned Batch
+revisions) over small repositories written per test."""
 
 from __future__ import annotations
 

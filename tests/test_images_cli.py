@@ -1,4 +1,4 @@
-"""`deploytools build` and `deploytools matrix`, against the sandbox seam: moto's server for
+"""`deploytools build` and `deploytools matrix`, against the sandbox's endpoints: moto's server for
 ECR's control plane and the real loopback registry for its data plane, recorded in a sandbox
 state file exactly as `deploytools sandbox up` records them."""
 
@@ -6,26 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from deploytools.cli import main
 from deploytools.sandbox import state
 from tests.fixtures.images.apps import env_config, make_app
-
-
-@pytest.fixture
-def app(tmp_path: Path, docker_engine: Any) -> Iterator[Path]:
-    root = make_app(tmp_path)
-    yield root
-    project = env_config(root).model.project
-    for image in docker_engine.images.list():
-        for tag in image.tags:
-            if project in tag:
-                docker_engine.images.remove(tag, force=True)
 
 
 @pytest.fixture
@@ -45,12 +32,12 @@ def run(app: Path, *args: str) -> int:
 
 
 def test_matrix_then_build_then_an_empty_matrix(
-    app: Path, sandbox: state.SandboxState, capsys: pytest.CaptureFixture[str]
+    images_app: Path, sandbox: state.SandboxState, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = env_config(app)
+    env = env_config(images_app)
     repos = {name: image.repository for name, image in env.model.images.items()}
 
-    assert run(app, "matrix", "--env", "dev", "--sandbox") == 0
+    assert run(images_app, "matrix", "--env", "dev", "--sandbox") == 0
     out, err = capsys.readouterr()
     matrix = json.loads(out)  # stdout is one JSON document, without --json too
     assert [(i["image"], i["repository"]) for i in matrix["include"]] == [
@@ -60,7 +47,7 @@ def test_matrix_then_build_then_an_empty_matrix(
     assert all(i["tag"].startswith("ct-") for i in matrix["include"])
     assert "matrix" in err and "2 to build" in err
 
-    assert run(app, "build", "--env", "dev", "--push", "--sandbox", "--json") == 0
+    assert run(images_app, "build", "--env", "dev", "--push", "--sandbox", "--json") == 0
     out, err = capsys.readouterr()
     document = json.loads(out)
     built = {i["name"]: i for i in document["images"]}
@@ -70,19 +57,19 @@ def test_matrix_then_build_then_an_empty_matrix(
     assert [s["name"] for s in document["steps"]] == ["image fn", "image api"]
     assert "Step 4/5 : COPY app/ /app/" in err  # build progress, on stderr with --json
 
-    assert run(app, "matrix", "--env", "dev", "--sandbox", "--json") == 0
+    assert run(images_app, "matrix", "--env", "dev", "--sandbox", "--json") == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == {"include": []}
     assert "0 to build; already in ECR: fn, api" in err
 
-    assert run(app, "build", "--env", "dev", "fn", "--push", "--sandbox") == 0
+    assert run(images_app, "build", "--env", "dev", "fn", "--push", "--sandbox") == 0
     out, _ = capsys.readouterr()
     assert f"{repos['fn']}:{built['fn']['tag']} already in ECR" in out
     assert out.rstrip().endswith(f"fn: {built['fn']['uri']}")
 
 
 def test_matrix_is_a_github_actions_output(
-    app: Path,
+    images_app: Path,
     sandbox: state.SandboxState,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -90,19 +77,19 @@ def test_matrix_is_a_github_actions_output(
 ) -> None:
     output = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    assert run(app, "matrix", "--env", "dev", "--sandbox") == 0
+    assert run(images_app, "matrix", "--env", "dev", "--sandbox") == 0
     printed = json.loads(capsys.readouterr().out)
     lines = output.read_text().splitlines()
     assert lines[0].startswith("matrix<<ghadelimiter_")
     assert json.loads(lines[1]) == printed
 
 
-def test_a_local_build_without_push(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(app, "build", "--env", "dev", "api") == 0
+def test_a_local_build_without_push(images_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(images_app, "build", "--env", "dev", "api") == 0
     out, _ = capsys.readouterr()
-    repository = env_config(app).model.images["api"].repository
+    repository = env_config(images_app).model.images["api"].repository
     assert "✓ image api" in out and f"built {repository}:ct-" in out
-    assert run(app, "build", "--env", "dev", "api") == 0
+    assert run(images_app, "build", "--env", "dev", "api") == 0
     out, _ = capsys.readouterr()
     assert "= image api" in out and "already built" in out
 

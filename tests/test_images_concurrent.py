@@ -30,7 +30,7 @@ from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.concurrency import SETTING, build_slots, cores
 from deploytools.steps.images.ecr import Ecr
 from deploytools.steps.images.registry import Endpoint
-from tests.fixtures.images.apps import env_config, make_app, moto_aws
+from tests.fixtures.images.apps import env_config, make_app
 
 FAST = Backoff(attempts=2, first=0.01)
 FOUR = """
@@ -104,11 +104,6 @@ def projects(docker_engine: Any) -> Iterator[list[str]]:
                 docker_engine.images.remove(tag, force=True)
 
 
-@pytest.fixture
-def aws(moto_endpoint: str) -> AwsContext:
-    return moto_aws(moto_endpoint)
-
-
 def publish(
     aws: AwsContext, root: Path, registry: str, builder: Any, out: io.StringIO, **options: Any
 ) -> list[ImageResult]:
@@ -118,7 +113,11 @@ def publish(
 
 
 def test_four_images_at_once_have_the_digests_of_one_at_a_time(
-    tmp_path: Path, aws: AwsContext, registry: str, docker_engine: Any, projects: list[str]
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
 ) -> None:
     """One at a time first: the legacy builder stamps each new layer with the time, so the
     digests repeat only through the engine's layer cache, which concurrent builds of shared
@@ -126,7 +125,7 @@ def test_four_images_at_once_have_the_digests_of_one_at_a_time(
     to 4 new repositories, in as many threads as there are build slots."""
     serial = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     first = publish(
-        aws,
+        moto_server_aws,
         four_image_app(tmp_path, projects[0], projects[0]),
         registry,
         serial,
@@ -135,7 +134,9 @@ def test_four_images_at_once_have_the_digests_of_one_at_a_time(
     )
     at_once = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     out = io.StringIO()
-    again = publish(aws, four_image_app(tmp_path, projects[1], projects[0]), registry, at_once, out)
+    again = publish(
+        moto_server_aws, four_image_app(tmp_path, projects[1], projects[0]), registry, at_once, out
+    )
     assert [r.name for r in first] == ["one", "two", "three", "four"]  # the config's order
     assert [r.digest for r in first] == [r.digest for r in again]
     assert len({r.digest for r in first}) == 4 and all(r.pushed for r in first)
@@ -146,24 +147,34 @@ def test_four_images_at_once_have_the_digests_of_one_at_a_time(
     assert len(lines) == 4 and all("built and pushed" in line for line in lines)
 
 
-def test_a_failing_image_cancels_none_of_the_others(
-    tmp_path: Path, aws: AwsContext, registry: str, docker_engine: Any, projects: list[str]
-) -> None:
-    root = four_image_app(tmp_path, projects[0], projects[0])
+def with_broken(root: Path, *names: str) -> Path:
+    """The app with these images' Dockerfile replaced by one whose COPY fails."""
     (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")
     config = root / "deploytools.yml"
-    config.write_text(
-        config.read_text().replace(
-            "{context: ., dockerfile: Dockerfile, build_args: {FLAVOR: two}}",
+    text = config.read_text()
+    for name in names:
+        text = text.replace(
+            f"{{context: ., dockerfile: Dockerfile, build_args: {{FLAVOR: {name}}}}}",
             "{context: ., dockerfile: Broken.Dockerfile}",
         )
-    )
+    config.write_text(text)
+    return root
+
+
+def test_a_failing_image_cancels_none_of_the_others(
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
+) -> None:
+    root = with_broken(four_image_app(tmp_path, projects[0], projects[0]), "two")
     out = io.StringIO()
     builder = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     with pytest.raises(BuildFailed) as failed:
-        publish(aws, root, registry, builder, out)
+        publish(moto_server_aws, root, registry, builder, out)
     assert str(failed.value).startswith("image two: build failed at Step 2/2 : COPY missing.txt")
-    ecr = Ecr(aws.client("ecr"))
+    ecr = Ecr(moto_server_aws.client("ecr"))
     env = env_config(root)
     for name in ("one", "three", "four"):
         repository = env.model.images[name].repository
@@ -178,21 +189,16 @@ def test_a_failing_image_cancels_none_of_the_others(
 
 
 def test_two_failing_images_are_reported_each(
-    tmp_path: Path, aws: AwsContext, registry: str, docker_engine: Any, projects: list[str]
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
 ) -> None:
-    root = four_image_app(tmp_path, projects[0], projects[0])
-    (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")
-    config = root / "deploytools.yml"
-    text = config.read_text()
-    for name in ("two", "four"):
-        text = text.replace(
-            f"{{context: ., dockerfile: Dockerfile, build_args: {{FLAVOR: {name}}}}}",
-            "{context: ., dockerfile: Broken.Dockerfile}",
-        )
-    config.write_text(text)
+    root = with_broken(four_image_app(tmp_path, projects[0], projects[0]), "two", "four")
     builder = OverlapBuilder(SdkBuilder(docker_engine, backoff=FAST))
     with pytest.raises(ImagesFailed) as failed:
-        publish(aws, root, registry, builder, io.StringIO())
+        publish(moto_server_aws, root, registry, builder, io.StringIO())
     lines = str(failed.value).splitlines()
     assert lines[0] == "2 images failed:"
     assert lines[1].startswith("  image two: build failed at Step 2/2 : COPY missing.txt")
@@ -240,18 +246,28 @@ def race(
 
 
 def test_the_loser_of_a_race_for_one_content_tag_takes_the_same_image(
-    tmp_path: Path, aws: AwsContext, registry: str, docker_engine: Any, projects: list[str]
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
 ) -> None:
-    winner, lose = race(tmp_path, aws, registry, docker_engine, projects[0], {})
+    winner, lose = race(tmp_path, moto_server_aws, registry, docker_engine, projects[0], {})
     (result,) = lose()
     assert result.digest == winner[0].digest and result.tag == winner[0].tag
     assert not result.pushed
 
 
 def test_the_loser_of_a_race_with_another_image_is_told_so(
-    tmp_path: Path, aws: AwsContext, registry: str, docker_engine: Any, projects: list[str]
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
 ) -> None:
-    winner, lose = race(tmp_path, aws, registry, docker_engine, projects[0], {"FLAVOR": "x"})
+    winner, lose = race(
+        tmp_path, moto_server_aws, registry, docker_engine, projects[0], {"FLAVOR": "x"}
+    )
     with pytest.raises(TagTaken) as taken:
         lose()
     message = str(taken.value)

@@ -1,13 +1,12 @@
 """Build, push, verify and skip, for real: the Docker engine builds, a real registry on
-loopback stands in for ECR's data plane and moto's server for its control plane — the same
-seam (registry_override) that the sandbox uses."""
+loopback stands in for ECR's data plane and moto's server for its control plane, through the
+same registry_override the sandbox uses."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from deploytools.steps.images import (
 from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.registry import Endpoint
 from deploytools.steps.release import deployed_commit
-from tests.fixtures.images.apps import env_config, make_app, moto_aws
+from tests.fixtures.images.apps import env_config
 
 FAST = Backoff(attempts=3, first=0.01)
 
@@ -59,24 +58,8 @@ class CountingBuilder:
 
 
 @pytest.fixture
-def app(tmp_path: Path, docker_engine: Any) -> Iterator[Path]:
-    root = make_app(tmp_path)
-    yield root
-    project = env_config(root).model.project
-    for image in docker_engine.images.list():
-        for tag in image.tags:
-            if project in tag:
-                docker_engine.images.remove(tag, force=True)
-
-
-@pytest.fixture
 def builder(docker_engine: Any) -> CountingBuilder:
     return CountingBuilder(SdkBuilder(docker_engine, backoff=FAST))
-
-
-@pytest.fixture
-def aws(moto_endpoint: str) -> AwsContext:
-    return moto_aws(moto_endpoint)
 
 
 def publish(
@@ -103,12 +86,12 @@ def registry_manifest(registry: str, repository: str, reference: str) -> bytes:
 
 
 def test_built_pushed_verified_then_nothing_to_do(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
-    first = publish(aws, app, registry, builder)
+    first = publish(moto_server_aws, images_app, registry, builder)
     assert [(r.name, r.built, r.pushed) for r in first] == [("fn", True, True), ("api", True, True)]
     assert len(builder.built) == 2
-    ecr = aws.client("ecr")
+    ecr = moto_server_aws.client("ecr")
     for result in first:
         # the registry (data plane) holds the image; its manifest digest is what we deploy
         body = registry_manifest(registry, result.repository, result.tag)
@@ -134,7 +117,7 @@ def test_built_pushed_verified_then_nothing_to_do(
         assert repo["encryptionConfiguration"]["encryptionType"] == "AES256"
 
     out = io.StringIO()
-    second = publish(aws, app, registry, builder, out=out)
+    second = publish(moto_server_aws, images_app, registry, builder, out=out)
     assert len(builder.built) == 2  # nothing built, nothing pushed
     assert [(r.built, r.pushed) for r in second] == [(False, False), (False, False)]
     assert [r.digest for r in second] == [r.digest for r in first]
@@ -143,31 +126,31 @@ def test_built_pushed_verified_then_nothing_to_do(
 
 
 def test_a_sent_file_changes_the_tag_an_ignored_file_does_not(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
-    (first,) = publish(aws, app, registry, builder, names=["fn"])
-    (app / "app" / "debug.log").write_text("ignored by **/*.log\n")
-    (app / "secrets" / "token.txt").write_text("ignored by secrets/\n")
-    (same,) = publish(aws, app, registry, builder, names=["fn"])
+    (first,) = publish(moto_server_aws, images_app, registry, builder, names=["fn"])
+    (images_app / "app" / "debug.log").write_text("ignored by **/*.log\n")
+    (images_app / "secrets" / "token.txt").write_text("ignored by secrets/\n")
+    (same,) = publish(moto_server_aws, images_app, registry, builder, names=["fn"])
     assert (same.tag, same.digest, same.built) == (first.tag, first.digest, False)
-    (app / "app" / "handler.py").write_text("def handler(event, context):\n    return 2\n")
-    (changed,) = publish(aws, app, registry, builder, names=["fn"])
+    (images_app / "app" / "handler.py").write_text("def handler(event, context):\n    return 2\n")
+    (changed,) = publish(moto_server_aws, images_app, registry, builder, names=["fn"])
     assert changed.tag != first.tag and changed.digest != first.digest and changed.built
     assert len(builder.built) == 2
 
 
 def test_plan_says_what_build_would_do(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
-    env = env_config(app)
-    before = plan_images(aws, env, root=app)
+    env = env_config(images_app)
+    before = plan_images(moto_server_aws, env, root=images_app)
     assert [(p.name, p.in_ecr, p.create_repository) for p in before] == [
         ("fn", False, True),
         ("api", False, True),
     ]
     assert before[0].action == "build, push (create repository)"
-    results = publish(aws, app, registry, builder)
-    after = plan_images(aws, env, root=app)
+    results = publish(moto_server_aws, images_app, registry, builder)
+    after = plan_images(moto_server_aws, env, root=images_app)
     assert [(p.tag, p.digest, p.in_ecr) for p in after] == [
         (r.tag, r.digest, True) for r in results
     ]
@@ -199,15 +182,15 @@ def index_manifest(platform: str = "amd64") -> str:
 
 
 def test_an_oci_index_is_refused_for_the_lambda_image(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
     """An index pushed by buildx with default attestations (simulated: put into ECR under the
     content tag) is refused for the Lambda image and accepted for the ECS one."""
-    env = env_config(app)
-    ecr = aws.client("ecr")
+    env = env_config(images_app)
+    ecr = moto_server_aws.client("ecr")
     for name in ("fn", "api"):
         image = env.model.images[name]
-        _, tag = image_tag(app, image)
+        _, tag = image_tag(images_app, image)
         ecr.create_repository(repositoryName=image.repository)
         ecr.put_image(
             repositoryName=image.repository,
@@ -216,28 +199,28 @@ def test_an_oci_index_is_refused_for_the_lambda_image(
             imageTag=tag,
         )
     with pytest.raises(ImageRejected) as caught:
-        publish(aws, app, registry, builder, names=["fn"])
+        publish(moto_server_aws, images_app, registry, builder, names=["fn"])
     message = str(caught.value)
     assert "is an OCI image index (2 manifests: linux/amd64, unknown/unknown)" in message
     assert "--provenance=false --sbom=false" in message and "provenance: false" in message
-    (api,) = publish(aws, app, registry, builder, names=["api"])
+    (api,) = publish(moto_server_aws, images_app, registry, builder, names=["api"])
     assert not api.built
     assert builder.built == []
 
 
 def test_a_missing_repository_is_not_created_when_told_not_to(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
-    config = app / "deploytools.yml"
+    config = images_app / "deploytools.yml"
     config.write_text(
         config.read_text().replace(
             "  fn:\n    context: .\n", "  fn:\n    context: .\n    create_repository: false\n"
         )
     )
     with pytest.raises(RepositoryMissing) as caught:
-        publish(aws, app, registry, builder, names=["fn"])
+        publish(moto_server_aws, images_app, registry, builder, names=["fn"])
     assert str(caught.value) == (
-        f"ECR repository {env_config(app).model.images['fn'].repository} does not exist and "
+        f"ECR repository {env_config(images_app).model.images['fn'].repository} does not exist and "
         "create_repository is false; create it (e.g. Terraform aws_ecr_repository) or set "
         "create_repository: true"
     )
@@ -245,54 +228,71 @@ def test_a_missing_repository_is_not_created_when_told_not_to(
 
 
 def test_the_git_sha_is_a_tag_too(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder
+    images_app: Path, moto_server_aws: AwsContext, registry: str, builder: CountingBuilder
 ) -> None:
     from deploytools import proc
 
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    proc.run(["git", "init", "-q"], cwd=app)
-    proc.run(["git", "add", "-A"], cwd=app)
-    proc.run([*git, "commit", "-q", "-m", "initial"], cwd=app)
-    sha = proc.run(["git", "rev-parse", "HEAD"], cwd=app).stdout.strip()
-    commit = deployed_commit(app)
+    proc.run(["git", "init", "-q"], cwd=images_app)
+    proc.run(["git", "add", "-A"], cwd=images_app)
+    proc.run([*git, "commit", "-q", "-m", "initial"], cwd=images_app)
+    sha = proc.run(["git", "rev-parse", "HEAD"], cwd=images_app).stdout.strip()
+    commit = deployed_commit(images_app)
     assert commit == sha
     (fn,) = publish(
-        aws, app, registry, builder, names=["fn"], commit=commit, extra_tags=("release-1",)
+        moto_server_aws,
+        images_app,
+        registry,
+        builder,
+        names=["fn"],
+        commit=commit,
+        extra_tags=("release-1",),
     )
     assert fn.tags == (fn.tag, sha, "release-1")
-    ecr = aws.client("ecr")
+    ecr = moto_server_aws.client("ecr")
     for tag in (sha, "release-1"):
         found = ecr.describe_images(repositoryName=fn.repository, imageIds=[{"imageTag": tag}])
         assert found["imageDetails"][0]["imageDigest"] == fn.digest
         body = registry_manifest(registry, fn.repository, tag)
         assert "sha256:" + hashlib.sha256(body).hexdigest() == fn.digest
-    (app / "VERSION").write_text("2.0.0\n")  # a tracked change: the SHA no longer names it
-    assert deployed_commit(app) is None
-    (changed,) = publish(aws, app, registry, builder, names=["fn"], commit=deployed_commit(app))
+    (images_app / "VERSION").write_text("2.0.0\n")  # a tracked change: the SHA no longer names it
+    assert deployed_commit(images_app) is None
+    (changed,) = publish(
+        moto_server_aws,
+        images_app,
+        registry,
+        builder,
+        names=["fn"],
+        commit=deployed_commit(images_app),
+    )
     assert changed.tags == (changed.tag,)
 
 
 def test_a_local_build_needs_no_aws(
-    app: Path, registry: str, builder: CountingBuilder, docker_engine: Any
+    images_app: Path, registry: str, builder: CountingBuilder, docker_engine: Any
 ) -> None:
-    (fn,) = publish(None, app, registry, builder, names=["fn"], push=False)
+    (fn,) = publish(None, images_app, registry, builder, names=["fn"], push=False)
     assert fn.built and not fn.pushed and fn.digest is None
     assert fn.uri == f"{fn.repository}:{fn.tag}"
     image = docker_engine.images.get(fn.uri)
     assert (image.attrs["Os"], image.attrs["Architecture"]) == ("linux", "amd64")
-    (again,) = publish(None, app, registry, builder, names=["fn"], push=False)
+    (again,) = publish(None, images_app, registry, builder, names=["fn"], push=False)
     assert not again.built and len(builder.built) == 1
 
 
 def test_a_failing_build_shows_the_step_and_its_last_lines(
-    app: Path, aws: AwsContext, registry: str, builder: CountingBuilder, busybox_image: str
+    images_app: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    builder: CountingBuilder,
+    busybox_image: str,
 ) -> None:
-    (app / "Dockerfile").write_text(
+    (images_app / "Dockerfile").write_text(
         f"FROM {busybox_image}\nCOPY app/ /app/\nRUN echo compiling the model && false\n"
     )
     out = io.StringIO()
     with pytest.raises(BuildFailed) as caught:
-        publish(aws, app, registry, builder, out=out, names=["fn"])
+        publish(moto_server_aws, images_app, registry, builder, out=out, names=["fn"])
     message = str(caught.value)
     assert message.startswith(
         "image fn: build failed at Step 3/3 : RUN echo compiling the model && false: "

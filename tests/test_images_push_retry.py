@@ -25,7 +25,7 @@ from deploytools.lib.retry import Backoff
 from deploytools.output import Reporter
 from deploytools.steps.images import BuildImages, ImageResult, PushFailed, build_images
 from deploytools.steps.images.builder import SdkBuilder
-from tests.fixtures.images.apps import env_config, make_app, moto_aws
+from tests.fixtures.images.apps import env_config
 
 Failure = Callable[[str, str, int], str | None]  # (method, path, nth request) -> what to do
 ERRORS = {
@@ -124,22 +124,6 @@ class FlakyProxy:
 
 
 @pytest.fixture
-def app(tmp_path: Path, docker_engine: Any) -> Iterator[Path]:
-    root = make_app(tmp_path)
-    yield root
-    project = env_config(root).model.project
-    for image in docker_engine.images.list():
-        for tag in image.tags:
-            if project in tag:
-                docker_engine.images.remove(tag, force=True)
-
-
-@pytest.fixture
-def aws(moto_endpoint: str) -> AwsContext:
-    return moto_aws(moto_endpoint)
-
-
-@pytest.fixture
 def flaky(registry: str) -> Iterator[Callable[[Failure], FlakyProxy]]:
     proxies: list[FlakyProxy] = []
 
@@ -181,11 +165,14 @@ def manifest_puts(fail_first: int, action: str) -> Failure:
 
 
 def test_503s_on_the_manifest_are_retried_with_backoff(
-    app: Path, aws: AwsContext, flaky: Callable[[Failure], FlakyProxy], docker_engine: Any
+    images_app: Path,
+    moto_server_aws: AwsContext,
+    flaky: Callable[[Failure], FlakyProxy],
+    docker_engine: Any,
 ) -> None:
     proxy = flaky(manifest_puts(2, "503"))
     out = io.StringIO()
-    result = push_fn(aws, app, proxy, docker_engine, out)
+    result = push_fn(moto_server_aws, images_app, proxy, docker_engine, out)
     assert result.pushed and result.digest
     assert proxy.count("PUT", "/manifests/") == 3
     log = out.getvalue()
@@ -194,11 +181,14 @@ def test_503s_on_the_manifest_are_retried_with_backoff(
 
 
 def test_a_reset_connection_is_retried(
-    app: Path, aws: AwsContext, flaky: Callable[[Failure], FlakyProxy], docker_engine: Any
+    images_app: Path,
+    moto_server_aws: AwsContext,
+    flaky: Callable[[Failure], FlakyProxy],
+    docker_engine: Any,
 ) -> None:
     proxy = flaky(lambda method, path, nth: "reset" if nth == 1 else None)
     out = io.StringIO()
-    result = push_fn(aws, app, proxy, docker_engine, out)
+    result = push_fn(moto_server_aws, images_app, proxy, docker_engine, out)
     assert result.pushed
     assert proxy.requests[0] == ("GET", "/v2/", "reset")
     assert "attempt 1 failed" in out.getvalue() and "EOF" in out.getvalue()
@@ -212,8 +202,8 @@ def test_a_reset_connection_is_retried(
     ],
 )
 def test_a_permanent_error_fails_at_once_with_the_reason(
-    app: Path,
-    aws: AwsContext,
+    images_app: Path,
+    moto_server_aws: AwsContext,
     flaky: Callable[[Failure], FlakyProxy],
     docker_engine: Any,
     status: str,
@@ -221,17 +211,20 @@ def test_a_permanent_error_fails_at_once_with_the_reason(
 ) -> None:
     proxy = flaky(manifest_puts(99, status))
     with pytest.raises(PushFailed) as caught:
-        push_fn(aws, app, proxy, docker_engine, io.StringIO())
+        push_fn(moto_server_aws, images_app, proxy, docker_engine, io.StringIO())
     assert f"refused by the registry: {reason}" in str(caught.value)
     assert proxy.count("PUT", "/manifests/") == 1
 
 
 def test_transient_errors_past_the_last_attempt_fail_with_the_last_reason(
-    app: Path, aws: AwsContext, flaky: Callable[[Failure], FlakyProxy], docker_engine: Any
+    images_app: Path,
+    moto_server_aws: AwsContext,
+    flaky: Callable[[Failure], FlakyProxy],
+    docker_engine: Any,
 ) -> None:
     proxy = flaky(manifest_puts(99, "503"))
     with pytest.raises(PushFailed) as caught:
-        push_fn(aws, app, proxy, docker_engine, io.StringIO())
+        push_fn(moto_server_aws, images_app, proxy, docker_engine, io.StringIO())
     assert str(caught.value).endswith(
         "failed 4 times; last error: received unexpected HTTP status: 503 Service Unavailable"
     )

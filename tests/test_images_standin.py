@@ -1,4 +1,4 @@
-"""Item 17 of issue 12: real Dockerfiles build on an engine without a bridge network. RUN steps
+"""Real Dockerfiles build on an engine without a bridge network. RUN steps
 get the host's network, and a `FROM python:X.Y[-slim]` the engine lacks gets a stand-in made
 from the local Debian root filesystem image, with pip and this machine's CA bundle. Real engine;
 `RUN pip install` really reaches the package index."""

@@ -1,4 +1,4 @@
-"""Item 1 of issue 12: a Lambda zip WITH its dependencies, installed by pip for the function's
+"""A Lambda zip WITH its dependencies, installed by pip for the function's
 runtime and architecture from PyPI (reachable from this machine), cached by the hash of the
 requirements, runtime and architecture, merged into the deterministic zip."""
 

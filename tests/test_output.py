@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,9 @@ import pytest
 from deploytools.cli import main
 from deploytools.output import Reporter, github, mask
 
+pytestmark = pytest.mark.usefixtures("clean_masks")
+
 SENTINEL = "s3ntinel-VALUE-9f8e7d"
-
-
-@pytest.fixture(autouse=True)
-def clean_masks() -> Iterator[None]:
-    mask.forget_all()
-    yield
-    mask.forget_all()
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.checks.base import Finding, Severity
@@ -44,12 +42,6 @@ from tests.fakes import (
     put_secret,
     write_repo,
 )
-
-
-@pytest.fixture
-def aws() -> Iterator[AwsContext]:
-    with mock_aws():
-        yield AwsContext("us-east-1")
 
 
 @pytest.fixture

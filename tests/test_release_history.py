@@ -9,17 +9,14 @@ The release record is real, in moto's SSM (in-process).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.cli import main
-from deploytools.commands import deploy as deploy_command
 from deploytools.config import EnvConfig
 from deploytools.output import Reporter
 from deploytools.pipeline import deploy, rollback
@@ -32,17 +29,8 @@ from tests.fakes import (
     digest_for,
     fake_ports,
     make_run,
-    put_secret,
     write_repo,
 )
-
-
-@pytest.fixture
-def aws() -> Iterator[AwsContext]:
-    with mock_aws():
-        context = AwsContext("us-east-1")
-        put_secret(context)
-        yield context
 
 
 @pytest.fixture
@@ -87,7 +75,7 @@ def count_puts(aws: AwsContext) -> list[str]:
     return names
 
 
-def test_a_no_op_deploy_writes_no_release(aws: AwsContext, tmp_path: Path) -> None:
+def test_a_no_op_deploy_writes_no_release(seeded_aws: AwsContext, tmp_path: Path) -> None:
     # Without Amplify: a fake Amplify starts a job on every deploy (that decision is its own).
     config = {k: v for k, v in BASE_CONFIG.items() if k != "frontend"}
     repo = write_repo(tmp_path / "repo", config)
@@ -101,7 +89,7 @@ def test_a_no_op_deploy_writes_no_release(aws: AwsContext, tmp_path: Path) -> No
     assert not again.changed and again.release == first.release  # the live one, unchanged
     # Only the lock was written: no release parameter, nothing else.
     assert puts == ["/deploytools/shop/dev/lock"]
-    assert store(aws).ids() == [first.release.id]
+    assert store(seeded_aws).ids() == [first.release.id]
     steps = {s.name: s for s in run.reporter.steps}
     assert steps["release"].summary == (
         f"nothing changed: nothing recorded (release {first.release.id} stays the latest)"
@@ -111,7 +99,7 @@ def test_a_no_op_deploy_writes_no_release(aws: AwsContext, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("only", [(), ("api",)], ids=["among-others", "alone"])
 def test_an_interrupted_rollout_records_an_interrupted_release(
-    aws: AwsContext, repo: Path, only: tuple[str, ...]
+    seeded_aws: AwsContext, repo: Path, only: tuple[str, ...]
 ) -> None:
     """Interrupted in a worker thread (with other targets) and inline (the only target)."""
     world = World()
@@ -120,7 +108,7 @@ def test_an_interrupted_rollout_records_an_interrupted_release(
     run = make_run(repo, fake_ports(world, outputs=OUTPUTS), only=only)
     with pytest.raises(KeyboardInterrupt):
         deploy(run)
-    recorded = store(aws).current()
+    recorded = store(seeded_aws).current()
     assert recorded is not None and recorded.status is Outcome.INTERRUPTED
     assert recorded.reason == "interrupted (SIGINT)"
     # What the target runs now is read back: the service already moved to revision 2.
@@ -128,13 +116,13 @@ def test_an_interrupted_rollout_records_an_interrupted_release(
     assert "api revision 2" in recorded.changes
     assert recorded.changes[-1] == "interrupted during targets: nothing more was done"
     assert "amplify" not in {s.name for s in run.reporter.steps}  # nothing after the interrupt
-    assert store(aws).previous() is not None  # rollback skips it, to the last good release
-    names = [p["Name"] for p in aws.client("ssm").describe_parameters()["Parameters"]]
+    assert store(seeded_aws).previous() is not None  # rollback skips it, to the last good release
+    names = [p["Name"] for p in seeded_aws.client("ssm").describe_parameters()["Parameters"]]
     assert "/deploytools/shop/dev/lock" not in names  # released on the way out
 
 
 def test_an_interrupted_rollback_records_an_interrupted_rollback(
-    aws: AwsContext, repo: Path
+    seeded_aws: AwsContext, repo: Path
 ) -> None:
     world = World()
     first = deploy(make_run(repo, fake_ports(world, outputs=OUTPUTS))).release
@@ -142,7 +130,7 @@ def test_an_interrupted_rollback_records_an_interrupted_rollback(
     world.interrupt.add("predict")
     with pytest.raises(KeyboardInterrupt):
         rollback(make_run(repo, fake_ports(world, outputs=OUTPUTS)), to=None)
-    recorded = store(aws).current()
+    recorded = store(seeded_aws).current()
     assert first is not None and recorded is not None
     assert (recorded.kind, recorded.status, recorded.rollback_of) == (
         Kind.ROLLBACK,
@@ -151,16 +139,6 @@ def test_an_interrupted_rollback_records_an_interrupted_rollback(
     )
     assert recorded.targets["predict"]["revision"] == "arn:fake:predict:1"  # read back
     assert recorded.targets["api"]["revision"] == "arn:fake:api:1"
-
-
-@pytest.fixture
-def cli_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    state = World()
-    steps = fake_ports(state, outputs=OUTPUTS)
-    monkeypatch.setattr(deploy_command, "default_ports", lambda app: steps)
-    with mock_aws():
-        put_secret(AwsContext("us-east-1"))
-        yield state
 
 
 def test_releases_json_lists_the_history_newest_first(

@@ -22,27 +22,16 @@ from deploytools.steps.secrets import (
     SecretsUnavailable,
 )
 
+pytestmark = pytest.mark.usefixtures("clean_masks")
+
 FIXTURE = Path(__file__).parent / "fixtures" / "secrets" / "deploytools.yml"
 PATH = "/shop/dev/"
 NO_SLEEP = Backoff(attempts=5, sleep=lambda _: None)
 
 
-@pytest.fixture(autouse=True)
-def clean_masks() -> Iterator[None]:
-    mask.forget_all()
-    yield
-    mask.forget_all()
-
-
 @pytest.fixture
 def env() -> EnvConfig:
     return load_config(FIXTURE).for_env("dev")
-
-
-@pytest.fixture
-def aws() -> Iterator[AwsContext]:
-    with mock_aws():
-        yield AwsContext("us-east-1")
 
 
 def put(aws: AwsContext, name: str, value: str, kind: str = "SecureString") -> None:

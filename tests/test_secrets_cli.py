@@ -21,19 +21,13 @@ import pytest
 from moto import mock_aws
 
 from deploytools.cli import main
-from deploytools.output import mask
+
+pytestmark = pytest.mark.usefixtures("clean_masks")
 
 FIXTURE = Path(__file__).parent / "fixtures" / "secrets"
 PATH = "/shop/dev/"
 API_KEY = "sentinel-api-key-5f1b2c9e"
 DB_PASSWORD = "sentinel-db-pw-line-one\nsentinel-db-pw-line-two"
-
-
-@pytest.fixture(autouse=True)
-def clean_masks() -> Iterator[None]:
-    mask.forget_all()
-    yield
-    mask.forget_all()
 
 
 @pytest.fixture

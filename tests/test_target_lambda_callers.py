@@ -1,5 +1,5 @@
-"""Lambda targets whose callers bypass the alias (issue 12 item 2), and versions published
-only on a change (item 10), against moto's server: API Gateway v2, event source mappings
+"""Lambda targets whose callers bypass the alias, and versions published only on a change,
+against moto's server: API Gateway v2, event source mappings
 and function URLs are moto's own.
 """
 

@@ -1,4 +1,4 @@
-"""Item 13 of issue 12: `terraform.vars` take any JSON value and `terraform.var_files` (per
+"""`terraform.vars` take any JSON value and `terraform.var_files` (per
 environment, `{env}` interpolated) are passed to plan in order. Real terraform on a root that
 needs no provider (terraform_data)."""
 

@@ -9,7 +9,6 @@ failure, or an interrupt: an `interrupted` release naming what was done), so `st
 
 from __future__ import annotations
 
-import signal
 import tempfile
 from collections.abc import Mapping
 from contextlib import suppress
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploytools import interrupts
 from deploytools.config import EnvConfig
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput, DeployError, Unavailable
@@ -28,10 +26,11 @@ from deploytools.pipeline.changes import ChangeLog
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
 from deploytools.pipeline.policy import NOT_SERVED, simulated
-from deploytools.pipeline.targets import TargetJob, TargetResult, after_interrupt, run_targets
+from deploytools.pipeline.recording import Progress, record_deploy
+from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
-from deploytools.steps.release import Kind, Outcome, Release, new_release_id, who
+from deploytools.steps.release import Release
 from deploytools.steps.smoke import SmokeFailed
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
@@ -82,24 +81,12 @@ def deploy(run: Run) -> DeployResult:
         return _deploy(run, env, targets)
 
 
-@dataclass
-class _Progress:
-    """What the run has done so far: what a release records, even of an interrupted run."""
-
-    images: Images | None = None
-    outputs: Mapping[str, object] = field(default_factory=dict)
-    jobs: list[TargetJob] = field(default_factory=list)
-    results: list[TargetResult] = field(default_factory=list)
-    amplify: AmplifyResult | None = None
-    stage: str = "images"
-
-
 def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployResult:
     arns = preflight.secrets(run, env, targets)
     preflight.amplify_token(run, env)
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
     log = ChangeLog(run.reporter)
-    done = _Progress()
+    done = Progress()
     try:
         done.images = _images(run, env)
         zips = packages(run, env)
@@ -141,9 +128,9 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
                 failure = exc
     except KeyboardInterrupt as exc:
         with suppress(Exception):  # the interrupt is the news; a record is best effort
-            _record(run, env, done, log, failure=None, interrupted=exc)
+            record_deploy(run, env, done, log, failure=None, interrupted=exc)
         raise
-    release = _record(run, env, done, log, failure)
+    release = record_deploy(run, env, done, log, failure)
     if failure is not None:
         raise failure
     changed = (release is not None and not log.nothing_changed()) or failure is not None
@@ -414,103 +401,3 @@ def _smoke(run: Run, env: EnvConfig) -> None:
         record.status = Status.UNCHANGED
         skipped = len(checks) - len(runnable)
         record.summary = f"{len(results)} passed" + (f", {skipped} skipped" if skipped else "")
-
-
-def _record(
-    run: Run,
-    env: EnvConfig,
-    done: _Progress,
-    log: ChangeLog,
-    failure: DeployError | None,
-    *,
-    interrupted: KeyboardInterrupt | None = None,
-) -> Release | None:
-    """Write the release, unless nothing changed; if the deploy already failed (or was
-    interrupted), a failed write only warns."""
-    try:
-        with run.reporter.step("release") as record:
-            store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
-            previous = store.current()
-            changes = log.changes()
-            if failure is None and interrupted is None and not changes:
-                record.status = Status.UNCHANGED
-                live = f"release {previous.id} stays the latest" if previous else "no release"
-                record.summary = f"nothing changed: nothing recorded ({live})"
-                return None
-            results = done.results
-            if interrupted is not None:
-                in_flight = done.jobs if done.stage == "targets" else []
-                results = after_interrupt(run, in_flight, done.results)
-                changes += [f"interrupted during {done.stage}: nothing more was done"]
-            targets = dict(previous.targets) if previous else {}
-            for result in results:
-                if result.after is not None:
-                    targets[result.name] = result.after.as_dict()
-            simulated_targets = {r.name: r.error for r in results if r.simulated}
-            recorded_images = dict(previous.images) if previous else {}
-            for name, image in (done.images or {}).items():
-                doc = image_doc(image)
-                recorded_images[name] = {
-                    k: doc[k] for k in ("uri", "digest", "tag", "repository_uri")
-                }
-            referenced = run.env().pending_tf  # the outputs the config names
-            tf_outputs = dict(previous.tf_outputs) if previous else {}
-            tf_outputs.update({k: v for k, v in done.outputs.items() if k in referenced})
-            root = run.config.root
-            sha = run.ports.clock.commit(root)
-            now = run.ports.clock.now()
-            status, reason = _outcome(None, simulated_targets), ""
-            if interrupted is not None:
-                status, reason = Outcome.INTERRUPTED, f"interrupted ({_signal_name(interrupted)})"
-            elif failure is not None:
-                status, reason = Outcome.FAILED, _first_line(failure)
-            release = Release(
-                id=new_release_id(now=now, git_sha=sha),
-                project=env.model.project,
-                env=env.env,
-                created=now.isoformat(timespec="seconds"),
-                kind=Kind.DEPLOY,
-                status=status,
-                reason=reason,
-                git_sha=sha,
-                who=who(run.ports.releases.caller(run.aws)),
-                images=recorded_images,
-                targets=targets,
-                amplify=_amplify_record(done.amplify) or (previous.amplify if previous else None),
-                tf_outputs=tf_outputs,
-                changes=changes,
-                simulated=simulated_targets,
-            )
-            written: Release = store.write(release)
-            record.change(f"release {written.id}")
-            record.summary = written.short()
-            record.detail["release"] = written.id
-            return written
-    except DeployError as exc:
-        if failure is None and interrupted is None:
-            raise
-        with suppress(Exception):
-            run.reporter.warn(f"the release record was not written: {exc}")
-        return None
-
-
-def _signal_name(exc: KeyboardInterrupt) -> str:
-    return signal.Signals(interrupts.signal_number(exc)).name
-
-
-def _outcome(failure: DeployError | None, simulated_targets: Mapping[str, str]) -> Outcome:
-    """A deploy whose workloads did not all run is no OK release, nor a rollback point."""
-    if failure is not None:
-        return Outcome.FAILED
-    return Outcome.SIMULATED if simulated_targets else Outcome.OK
-
-
-def _amplify_record(result: AmplifyResult | None) -> dict[str, Any] | None:
-    if result is None:
-        return None
-    done = result.as_dict()
-    return {k: done[k] for k in ("app_id", "app", "branch", "job_id", "status", "url")}
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]

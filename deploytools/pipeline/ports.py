@@ -7,9 +7,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from deploytools.aws import AwsContext
 from deploytools.checks.base import Finding
-from deploytools.config import LoadedConfig
-from deploytools.steps.amplify_port import AmplifyPort, AwsAmplify
+from deploytools.config import EnvConfig, LoadedConfig
+from deploytools.output import Reporter, StepRecord
+from deploytools.steps import secrets
+from deploytools.steps.amplify import (
+    AmplifyPlan,
+    AmplifyResult,
+    DeployOptions,
+    deploy_amplify,
+    plan_amplify,
+)
+from deploytools.steps.amplify_port import AmplifyPort
 from deploytools.steps.images.port import EcrImages, ImagesPort
 from deploytools.steps.lock import LocksPort, SsmLocks
 from deploytools.steps.release import ReleasesPort, SsmReleases, deployed_commit, utc_now
@@ -38,6 +48,22 @@ class RepositoryChecks:
         from deploytools.checks import CheckContext, run_checks
 
         return run_checks(CheckContext(root=config.root, config=config))
+
+
+class AwsAmplify:
+    """The Amplify control plane (AWS, or the sandbox's emulator). A step never imports
+    another, so the repository access token reaches it from the secrets step through here."""
+
+    def plan(self, aws: AwsContext, env: EnvConfig, *, root: Path) -> AmplifyPlan:
+        return plan_amplify(aws, env, root=root)
+
+    def deploy(
+        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+    ) -> AmplifyResult:
+        options = DeployOptions(access_token=lambda name: secrets.read_parameter(aws, name))
+        return deploy_amplify(
+            aws, env, root=root, reporter=reporter, record=record, options=options
+        )
 
 
 class SystemClock:

@@ -3,18 +3,17 @@ every target, and record it; when no release differs, there is nothing to roll b
 
 from __future__ import annotations
 
-import signal
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from deploytools import interrupts
 from deploytools.config import EnvConfig
 from deploytools.output import Status
 from deploytools.pipeline import preflight
 from deploytools.pipeline.changes import ChangeLog
 from deploytools.pipeline.context import Run, TargetsFailed
 from deploytools.pipeline.locking import environment_locked
+from deploytools.pipeline.recording import Ending, new_release
 from deploytools.pipeline.status import needs_outputs
 from deploytools.pipeline.targets import (
     TargetJob,
@@ -23,7 +22,7 @@ from deploytools.pipeline.targets import (
     read_all,
     run_targets,
 )
-from deploytools.steps.release import Kind, Outcome, Release, ReleaseStore, new_release_id, who
+from deploytools.steps.release import Kind, Outcome, Release, ReleaseStore
 from deploytools.steps.targets.base import TargetState
 
 
@@ -188,24 +187,15 @@ def _record(
             image_name = env.model.targets[result.name].image
             if result.ok and image_name and image_name in chosen.images:
                 images[image_name] = chosen.images[image_name]
-        sha = chosen.git_sha
-        now = run.ports.clock.now()
-        status, reason = Outcome.OK, ""
-        if interrupted is not None:
-            status = Outcome.INTERRUPTED
-            reason = f"interrupted ({signal.Signals(interrupts.signal_number(interrupted)).name})"
-        elif failure is not None:
-            status, reason = Outcome.FAILED, str(failure).splitlines()[0]
-        release = Release(
-            id=new_release_id(now=now, git_sha=sha),
-            project=env.model.project,
-            env=env.env,
-            created=now.isoformat(timespec="seconds"),
+        release = new_release(
+            run,
+            env,
             kind=Kind.ROLLBACK,
-            status=status,
-            reason=reason,
-            git_sha=sha,
-            who=who(run.ports.releases.caller(run.aws)),
+            git_sha=chosen.git_sha,
+            ending=Ending(failure, interrupted),
+        )
+        release = replace(
+            release,
             images=images,
             targets=targets,
             amplify=current.amplify if current else None,

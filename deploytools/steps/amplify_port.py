@@ -8,14 +8,7 @@ from typing import Protocol
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.output import Reporter, StepRecord
-from deploytools.steps import secrets
-from deploytools.steps.amplify import (
-    AmplifyPlan,
-    AmplifyResult,
-    DeployOptions,
-    deploy_amplify,
-    plan_amplify,
-)
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult
 
 
 class AmplifyPort(Protocol):
@@ -28,19 +21,3 @@ class AmplifyPort(Protocol):
     ) -> AmplifyResult:
         """Create or update the app and branch, run a RELEASE job, wait for it."""
         ...
-
-
-class AwsAmplify:
-    """The Amplify control plane (AWS, or the sandbox's emulator); the repository access token
-    is read from SSM by the secrets step, so the Amplify step never imports it."""
-
-    def plan(self, aws: AwsContext, env: EnvConfig, *, root: Path) -> AmplifyPlan:
-        return plan_amplify(aws, env, root=root)
-
-    def deploy(
-        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
-    ) -> AmplifyResult:
-        options = DeployOptions(access_token=lambda name: secrets.read_parameter(aws, name))
-        return deploy_amplify(
-            aws, env, root=root, reporter=reporter, record=record, options=options
-        )

@@ -9,14 +9,10 @@ from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.errors import Unavailable
 from deploytools.output import Reporter
+from deploytools.steps.images.build import build_images
 from deploytools.steps.images.errors import DockerUnavailable
-from deploytools.steps.images.step import (
-    BuildImages,
-    ImagePlan,
-    ImageResult,
-    build_images,
-    plan_images,
-)
+from deploytools.steps.images.model import BuildImages, ImagePlan, ImageResult
+from deploytools.steps.images.plan import plan_images
 
 
 class ImagesPort(Protocol):
