@@ -278,6 +278,48 @@ def test_a_broken_image_fails_its_target_and_the_previous_tasks_keep_serving(
     assert doc["release"]["targets"]["scorer"]["revision"] == before["taskDefinition"]
 
 
+def test_zip_lambda_is_invoked_and_answers(sandbox: Sandbox) -> None:
+    sandbox.deploy("tastetrend-etl")
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "tastetrend" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function,
+        Qualifier="live",
+        Payload=json.dumps({"records": [{"name": " Noodle Bar ", "rating": "4"}]}).encode(),
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    body = json.loads(json.loads(answer["Payload"].read())["body"])
+    assert body["records"] == [{"restaurant": "noodle bar", "stars": 4}]
+    assert body["from"].startswith("tastetrend-dev-") and body["to"].startswith("tastetrend-dev-")
+
+
+def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: Sandbox) -> None:
+    out = sandbox.deploy("automl-lite")
+    batch = sandbox.client("batch")
+    (definition,) = batch.describe_job_definitions(
+        jobDefinitionName="automl-lite-dev-training", status="ACTIVE"
+    )["jobDefinitions"][-1:]
+    assert "@sha256:" in definition["containerProperties"]["image"]
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "automl-lite" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function, Qualifier="live", Payload=json.dumps({"rawPath": "/health"}).encode()
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert json.loads(answer["Payload"].read()) == {"statusCode": 200, "body": '{"ok": true}'}
+    for line in out.splitlines():
+        if line.startswith("simulated:"):
+            assert line.endswith(")") and " was not executed (" in line, line
+
+
 def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
     for text in sandbox.outputs:
         assert WAREHOUSE_KEY not in text
