@@ -315,6 +315,14 @@ def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: 
     )
     assert "FunctionError" not in answer, answer["Payload"].read()
     assert json.loads(answer["Payload"].read()) == {"statusCode": 200, "body": '{"ok": true}'}
+    # The package Terraform uploaded answers through the HTTP API's loopback URL too.
+    serving = sandbox.state()["serving"]
+    (api,) = [
+        a for a in sandbox.client("apigatewayv2").get_apis()["Items"] if a["Name"] == function
+    ]
+    url = apigateway.loopback_url(api["ApiEndpoint"], serving["apigateway"])
+    health = requests.get(f"{url}/health", timeout=60)
+    assert (health.status_code, health.json()) == (200, {"ok": True})
     for line in out.splitlines():
         if line.startswith("simulated:"):
             assert line.endswith(")") and " was not executed (" in line, line
