@@ -39,6 +39,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, p
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
 SCORER = "engagement-dev-scorer"
+NLP = "nlp-serving-dev"
 # Generated per run, seeded in the sandbox's SSM before the deploy: it must reach the
 # container's environment and nothing else (no output, no log, no file).
 WAREHOUSE_KEY = f"wk-{secrets.token_hex(12)}"
@@ -326,6 +327,52 @@ def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: 
     for line in out.splitlines():
         if line.startswith("simulated:"):
             assert line.endswith(")") and " was not executed (" in line, line
+
+
+def test_eks_pods_serve_the_deployed_image_and_the_lambda_container_answers(
+    sandbox: Sandbox,
+) -> None:
+    out = sandbox.deploy("nlp-serving")
+    assert "built and pushed nlp-serving-api:ct-" in out
+    assert "built and pushed nlp-serving-predictor:ct-" in out
+    # The warm-up invoked the function's own container; nothing of either target was simulated.
+    assert "simulated:" not in out, out
+
+    # The rollout completed because the new pods passed their readiness probe: each pod is a
+    # container running the image by the digest ECR holds, and answers inside its namespace.
+    ecr = sandbox.client("ecr").describe_images(repositoryName="nlp-serving-api")
+    digests = {d["imageDigest"] for d in ecr["imageDetails"]}
+    pods = sandbox.containers(**{containers.WORKLOAD_LABEL: f"eks:{NLP}/default/sentiment-api"})
+    assert len(pods) == 2  # the manifest's replicas
+    for pod in pods:
+        assert pod.attrs["Config"]["Image"].rsplit("@", 1)[1] in digests
+        env = dict(e.split("=", 1) for e in pod.attrs["Config"]["Env"])
+        assert env["MODEL_NAME"] == "distilbert-base-uncased-finetuned-sst-2-english"
+        answer = pod.exec_run(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u; print(u.urlopen(u.Request("
+                "'http://127.0.0.1:8080/predict', data=b'{\"text\": \"great\"}')).read().decode())",
+            ]
+        )
+        assert answer.exit_code == 0, answer.output
+        assert json.loads(answer.output) == {
+            "label": "POSITIVE",
+            "model": "distilbert-base-uncased-finetuned-sst-2-english",
+        }
+
+    lam = sandbox.client("lambda")
+    got = lam.invoke(
+        FunctionName=f"{NLP}-predict",
+        Qualifier="live",
+        Payload=json.dumps({"body": json.dumps({"text": "a bad day"})}).encode(),
+    )
+    assert "FunctionError" not in got, got["Payload"].read()
+    assert json.loads(json.loads(got["Payload"].read())["body"]) == {
+        "label": "NEGATIVE",
+        "model": "distilbert-base-uncased-finetuned-sst-2-english",
+    }
 
 
 def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
