@@ -7,10 +7,11 @@ example roots from terraform/examples/ against moto, the targets are refreshed b
 a release is recorded in SSM. Then a second deploy must be a no-op. The example trees are
 copied, so no state or build output lands in the repository.
 
-The workloads run: each example's containers (ECS tasks, Lambda execution environments) are
-asked for an answer, a broken image fails its target with the workload's own reason and is
-rolled back to containers that still serve, and `sandbox down` leaves nothing behind. The
-tests run in file order in one sandbox; the last one stops it.
+The workloads run: each example's containers (ECS tasks, EKS pods, Lambda execution
+environments, for Zip packages that Terraform uploaded too) are asked for an answer, a broken
+image fails its target with the workload's own reason and is rolled back to containers that
+still serve, and `sandbox down` leaves nothing behind. The tests run in file order in one
+sandbox; the last one stops it.
 """
 
 from __future__ import annotations
