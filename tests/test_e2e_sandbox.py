@@ -7,10 +7,11 @@ example roots from terraform/examples/ against moto, the targets are refreshed b
 a release is recorded in SSM. Then a second deploy must be a no-op. The example trees are
 copied, so no state or build output lands in the repository.
 
-The workloads run: each example's containers (ECS tasks, Lambda execution environments) are
-asked for an answer, a broken image fails its target with the workload's own reason and is
-rolled back to containers that still serve, and `sandbox down` leaves nothing behind. The
-tests run in file order in one sandbox; the last one stops it.
+The workloads run: each example's containers (ECS tasks, EKS pods, Lambda execution
+environments, for Zip packages that Terraform uploaded too) are asked for an answer, a broken
+image fails its target with the workload's own reason and is rolled back to containers that
+still serve, and `sandbox down` leaves nothing behind. The tests run in file order in one
+sandbox; the last one stops it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, p
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
 SCORER = "engagement-dev-scorer"
+NLP = "nlp-serving-dev"
 # Generated per run, seeded in the sandbox's SSM before the deploy: it must reach the
 # container's environment and nothing else (no output, no log, no file).
 WAREHOUSE_KEY = f"wk-{secrets.token_hex(12)}"
@@ -276,6 +278,102 @@ def test_a_broken_image_fails_its_target_and_the_previous_tasks_keep_serving(
     doc = json.loads(status.stdout)
     assert doc["release"]["status"] == "failed"
     assert doc["release"]["targets"]["scorer"]["revision"] == before["taskDefinition"]
+
+
+def test_zip_lambda_is_invoked_and_answers(sandbox: Sandbox) -> None:
+    sandbox.deploy("tastetrend-etl")
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "tastetrend" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function,
+        Qualifier="live",
+        Payload=json.dumps({"records": [{"name": " Noodle Bar ", "rating": "4"}]}).encode(),
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    body = json.loads(json.loads(answer["Payload"].read())["body"])
+    assert body["records"] == [{"restaurant": "noodle bar", "stars": 4}]
+    assert body["from"].startswith("tastetrend-dev-") and body["to"].startswith("tastetrend-dev-")
+
+
+def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: Sandbox) -> None:
+    out = sandbox.deploy("automl-lite")
+    batch = sandbox.client("batch")
+    (definition,) = batch.describe_job_definitions(
+        jobDefinitionName="automl-lite-dev-training", status="ACTIVE"
+    )["jobDefinitions"][-1:]
+    assert "@sha256:" in definition["containerProperties"]["image"]
+    lam = sandbox.client("lambda")
+    (function,) = [
+        f["FunctionName"]
+        for f in lam.list_functions()["Functions"]
+        if "automl-lite" in f["FunctionName"]
+    ]
+    answer = lam.invoke(
+        FunctionName=function, Qualifier="live", Payload=json.dumps({"rawPath": "/health"}).encode()
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert json.loads(answer["Payload"].read()) == {"statusCode": 200, "body": '{"ok": true}'}
+    # The package Terraform uploaded answers through the HTTP API's loopback URL too.
+    serving = sandbox.state()["serving"]
+    (api,) = [
+        a for a in sandbox.client("apigatewayv2").get_apis()["Items"] if a["Name"] == function
+    ]
+    url = apigateway.loopback_url(api["ApiEndpoint"], serving["apigateway"])
+    health = requests.get(f"{url}/health", timeout=60)
+    assert (health.status_code, health.json()) == (200, {"ok": True})
+    for line in out.splitlines():
+        if line.startswith("simulated:"):
+            assert line.endswith(")") and " was not executed (" in line, line
+
+
+def test_eks_pods_serve_the_deployed_image_and_the_lambda_container_answers(
+    sandbox: Sandbox,
+) -> None:
+    out = sandbox.deploy("nlp-serving")
+    assert "built and pushed nlp-serving-api:ct-" in out
+    assert "built and pushed nlp-serving-predictor:ct-" in out
+    # The warm-up invoked the function's own container; nothing of either target was simulated.
+    assert "simulated:" not in out, out
+
+    # The rollout completed because the new pods passed their readiness probe: each pod is a
+    # container running the image by the digest ECR holds, and answers inside its namespace.
+    ecr = sandbox.client("ecr").describe_images(repositoryName="nlp-serving-api")
+    digests = {d["imageDigest"] for d in ecr["imageDetails"]}
+    pods = sandbox.containers(**{containers.WORKLOAD_LABEL: f"eks:{NLP}/default/sentiment-api"})
+    assert len(pods) == 2  # the manifest's replicas
+    for pod in pods:
+        assert pod.attrs["Config"]["Image"].rsplit("@", 1)[1] in digests
+        env = dict(e.split("=", 1) for e in pod.attrs["Config"]["Env"])
+        assert env["MODEL_NAME"] == "distilbert-base-uncased-finetuned-sst-2-english"
+        answer = pod.exec_run(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u; print(u.urlopen(u.Request("
+                "'http://127.0.0.1:8080/predict', data=b'{\"text\": \"great\"}')).read().decode())",
+            ]
+        )
+        assert answer.exit_code == 0, answer.output
+        assert json.loads(answer.output) == {
+            "label": "POSITIVE",
+            "model": "distilbert-base-uncased-finetuned-sst-2-english",
+        }
+
+    lam = sandbox.client("lambda")
+    got = lam.invoke(
+        FunctionName=f"{NLP}-predict",
+        Qualifier="live",
+        Payload=json.dumps({"body": json.dumps({"text": "a bad day"})}).encode(),
+    )
+    assert "FunctionError" not in got, got["Payload"].read()
+    assert json.loads(json.loads(got["Payload"].read())["body"]) == {
+        "label": "NEGATIVE",
+        "model": "distilbert-base-uncased-finetuned-sst-2-english",
+    }
 
 
 def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:

@@ -316,6 +316,94 @@ def test_new_code_gets_a_new_environment(lambda_endpoint: front.Running) -> None
     assert invoke(client, "recoded", {})[1] == "second"
 
 
+def private_bucket(moto_url: str, name: str) -> Any:
+    """An S3 bucket as Terraform's buckets module leaves it: public access blocked, so only a
+    signed request reads its objects."""
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return s3
+
+
+def test_zip_function_from_s3_runs_the_object_it_was_created_from(
+    lambda_endpoint: front.Running, moto_endpoint: str
+) -> None:
+    """As Terraform creates one (s3_bucket, s3_key, s3_object_version): Lambda copies the
+    object at CreateFunction, so overwriting it later changes nothing until UpdateFunctionCode."""
+    s3 = private_bucket(moto_endpoint, "artifacts")
+    first = s3.put_object(
+        Bucket="artifacts",
+        Key="lambda/etl.zip",
+        Body=zip_of("def handler(event, context):\n    return 'from s3'\n"),
+    )
+    client = lambda_client(lambda_endpoint)
+    client.create_function(
+        FunctionName="from-s3",
+        Role=ROLE,
+        Runtime="python3.12",
+        Handler="app.handler",
+        Code={
+            "S3Bucket": "artifacts",
+            "S3Key": "lambda/etl.zip",
+            "S3ObjectVersion": first["VersionId"],
+        },
+        Publish=True,
+    )
+    s3.put_object(
+        Bucket="artifacts",
+        Key="lambda/etl.zip",
+        Body=zip_of("def handler(event, context):\n    return 'overwritten'\n"),
+    )
+    answer, body = invoke(client, "from-s3", {}, Qualifier="1")
+    assert "FunctionError" not in answer, body
+    assert body == "from s3"
+    client.update_function_code(
+        FunctionName="from-s3", S3Bucket="artifacts", S3Key="lambda/etl.zip"
+    )
+    assert invoke(client, "from-s3", {})[1] == "overwritten"
+
+
+def test_a_package_that_cannot_be_read_fails_the_call_as_lambda_does(
+    lambda_endpoint: front.Running, moto_endpoint: str
+) -> None:
+    private_bucket(moto_endpoint, "empty-artifacts")
+    client = lambda_client(lambda_endpoint)
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as raised:
+        client.create_function(
+            FunctionName="no-object",
+            Role=ROLE,
+            Runtime="python3.12",
+            Handler="app.handler",
+            Code={"S3Bucket": "empty-artifacts", "S3Key": "missing.zip"},
+        )
+    assert raised.value.response["Error"]["Message"] == (
+        "Error occurred while GetObject. S3 Error Code: NoSuchKey. "
+        "S3 Error Message: The specified key does not exist."
+    )
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as raised:
+        client.create_function(
+            FunctionName="not-a-zip",
+            Role=ROLE,
+            Runtime="python3.12",
+            Handler="app.handler",
+            Code={"ZipFile": b"def handler(event, context): pass"},
+        )
+    assert raised.value.response["Error"]["Message"] == (
+        "Could not unzip uploaded file. Please check your file, then try to upload again."
+    )
+    # Nothing half-made: neither function exists.
+    assert client.list_functions()["Functions"] == []
+
+
 def test_dry_run_and_event_invocations(lambda_endpoint: front.Running, function_image: str) -> None:
     client = lambda_client(lambda_endpoint)
     create_image_function(client, function_image, "typed")

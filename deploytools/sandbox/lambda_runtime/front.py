@@ -8,17 +8,20 @@ Every request is forwarded to moto unchanged except:
   Lambda's: 200 with the handler's payload, or with `X-Amz-Function-Error: Unhandled` and the
   `errorType`/`errorMessage` document; `X-Amz-Executed-Version` names the version.
   `InvocationType: Event` answers 202 and runs in the background; `DryRun` answers 204.
-- `CreateFunction` / `UpdateFunctionCode` with a `ZipFile` (or an S3 object in moto's S3): the
-  package is kept by CodeSha256 before moto sees it, so the Zip function can be mounted later.
+- `CreateFunction` / `UpdateFunctionCode` of a Zip function: the package (`ZipFile`, or the S3
+  object named, read from moto's S3 as the caller; see `packages`) is kept by CodeSha256
+  before moto sees the call, so the function can be mounted later. A package that cannot be
+  read or unzipped fails the call with Lambda's `InvalidParameterValueException`, and moto
+  never sees it.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import threading
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import requests
 
 from deploytools.sandbox import containers, loopback_http
+from deploytools.sandbox.lambda_runtime import packages
 from deploytools.sandbox.lambda_runtime.environments import Environments, StartFailed
 from deploytools.sandbox.lambda_runtime.functions import (
     CodeStore,
@@ -81,10 +85,15 @@ class Front:
         # ['', '2015-03-31', 'functions', name, 'invocations']
         if method == "POST" and len(parts) == 5 and parts[4] == "invocations":
             return self.invoke(parts[3], split.query, headers, body)
+        code: dict[str, Any] | None = None
         if method == "POST" and split.path.rstrip("/") == API:
-            self._keep_code(json.loads(body or b"{}").get("Code") or {})
+            code = json.loads(body or b"{}").get("Code") or {}
         elif method == "PUT" and len(parts) == 5 and parts[4] == "code":
-            self._keep_code(json.loads(body or b"{}"))
+            code = json.loads(body or b"{}")
+        if code is not None and not code.get("DryRun"):
+            refused = self._keep_code(code, headers)
+            if refused is not None:
+                return refused  # as Lambda: the call fails and nothing changes
         return self.forward(method, path, headers, body)
 
     def invoke(self, raw_name: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
@@ -126,14 +135,22 @@ class Front:
         with contextlib.suppress(StartFailed):
             self.environments.invoke(spec, body)
 
-    def _keep_code(self, code: dict[str, Any]) -> None:
-        if code.get("ZipFile"):
-            self.code.add(base64.b64decode(code["ZipFile"]))
-        elif code.get("S3Bucket") and code.get("S3Key"):
-            where = f"{self.moto_url}/{quote(code['S3Bucket'])}/{quote(code['S3Key'])}"
-            got = self.session.get(where, timeout=120)
-            if got.status_code == 200:
-                self.code.add(got.content)
+    def _keep_code(self, code: dict[str, Any], headers: dict[str, str]) -> Answer | None:
+        """Keep the package a Zip function is created or updated with; Lambda's answer when
+        the package cannot be read."""
+        try:
+            data = packages.package_of(code, moto_url=self.moto_url, headers=headers)
+            if data is not None:
+                self.code.add(data)
+        except packages.PackageUnavailable as exc:
+            return _error(400, "InvalidParameterValueException", str(exc))
+        except zipfile.BadZipFile:
+            return _error(
+                400,
+                "InvalidParameterValueException",
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            )
+        return None
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

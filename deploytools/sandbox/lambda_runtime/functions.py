@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import re
+import shutil
 import threading
 import zipfile
 from collections.abc import Mapping
@@ -132,9 +133,14 @@ class CodeStore:
             if target.is_dir():
                 return sha
             partial = target.with_name(target.name + ".partial")
-            partial.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                archive.extractall(partial)
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    archive.extractall(partial)
+            except zipfile.BadZipFile:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
             partial.rename(target)
         return sha
 
