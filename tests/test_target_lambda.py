@@ -23,11 +23,13 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
+from deploytools.errors import BadInput
 from deploytools.lib.image_reference import parse_image
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import lambda_, refresher_for, warmup
 from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
+from deploytools.steps.targets.lambda_ import updates
 from deploytools.steps.targets.lambda_zip import build_zip
 
 ACCOUNT = "123456789012"
@@ -556,7 +558,7 @@ def test_parse_image() -> None:
         None,
         {"imageTag": "v1"},
     )
-    with pytest.raises(lambda_.BadInput):
+    with pytest.raises(BadInput):
         parse_image("predictor:v1")
 
 
@@ -628,7 +630,7 @@ def test_a_function_error_on_every_invoke_rolls_back(aws: AwsContext, image_func
 def test_a_zip_over_the_direct_upload_limit_goes_through_s3(
     aws: AwsContext, zip_function: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lambda_, "DIRECT_UPLOAD_LIMIT", 10)  # bytes: any zip is "too big"
+    monkeypatch.setattr(updates, "DIRECT_UPLOAD_LIMIT", 10)  # bytes: any zip is "too big"
     aws.client("s3").create_bucket(Bucket="code")
     source = tmp_path / "v2"
     source.mkdir()
@@ -636,7 +638,7 @@ def test_a_zip_over_the_direct_upload_limit_goes_through_s3(
     package = build_zip(source, out=tmp_path / "v2.zip")
     made = refresher(aws, make_target(image=None, package={"source": "v2"}))
 
-    with pytest.raises(lambda_.BadInput, match="pass a code_bucket"):
+    with pytest.raises(BadInput, match="pass a code_bucket"):
         made.refresh(RefreshInputs(package=package), StepRecord("p"))
     state = made.refresh(RefreshInputs(package=package, code_bucket="code"), StepRecord("p"))
 
@@ -669,7 +671,7 @@ def test_an_image_for_a_zip_function_is_refused_before_any_change(
     aws: AwsContext, zip_function: str
 ) -> None:
     calls = count_calls(aws, "before-call.lambda.UpdateFunctionCode")
-    with pytest.raises(lambda_.BadInput) as caught:
+    with pytest.raises(BadInput) as caught:
         refresher(aws, make_target()).refresh(
             RefreshInputs(image=push_image(aws, "v1")), StepRecord("p")
         )
