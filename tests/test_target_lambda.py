@@ -367,6 +367,38 @@ def test_redeploying_what_is_live_changes_nothing(aws: AwsContext, image_functio
     assert not {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"} & set(calls)
 
 
+def test_a_no_op_deploy_reads_the_function_twice_and_asks_ecr_nothing(
+    aws: AwsContext, image_function: str
+) -> None:
+    """The pipeline reads the state, then refreshes: the refresh acts on that one read."""
+    calls = count_calls(aws, "before-call.lambda.*")
+    aws.client("ecr").meta.events.register(
+        "before-call.ecr.*", lambda model, **_: calls.append(f"ecr:{model.name}")
+    )
+    made = refresher(aws, make_target(environment={"FROM_TERRAFORM": "yes"}))
+
+    before = made.current()
+    after = made.refresh(RefreshInputs(image=image_function), StepRecord("predict"))
+
+    assert before == after
+    # The alias's version (GetFunction takes the alias as its qualifier), then $LATEST under it.
+    assert calls == ["GetFunction", "GetFunction"]
+
+
+def test_a_refresh_after_a_refresh_reads_the_function_again(
+    aws: AwsContext, image_function: str
+) -> None:
+    made = refresher(aws, make_target())
+    made.current()
+    made.refresh(RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict"))
+    calls = count_calls(aws, "before-call.lambda.*")
+
+    state = made.refresh(RefreshInputs(image=image_function), StepRecord("predict"))
+
+    assert state.revision == "1"  # version 1 has that image: the alias goes back to it
+    assert calls[:2] == ["GetFunction", "GetFunction"]
+
+
 def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_function: str) -> None:
     target = make_target(environment={"MODEL_NAME": "date-regressor"})
 
@@ -382,7 +414,7 @@ def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_fun
     }
 
 
-def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
+def test_refuses_an_image_ecr_does_not_have_before_changing_lambda(
     aws: AwsContext, image_function: str
 ) -> None:
     calls = count_calls(aws, "before-call.lambda.*")
@@ -395,7 +427,7 @@ def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
         f"{missing} is not in ECR (ImageNotFound); lambda {FUNCTION} was not changed: "
         "push it first: deploytools build --push"
     )
-    assert calls == []
+    assert calls == ["GetFunction", "GetFunction"]  # what runs; nothing changed
 
 
 def test_refuses_an_image_whose_repository_does_not_exist(
@@ -406,7 +438,7 @@ def test_refuses_an_image_whose_repository_does_not_exist(
         refresher(aws, make_target()).refresh(
             RefreshInputs(image=f"{REGISTRY}/nope@sha256:{'1' * 64}"), StepRecord("predict")
         )
-    assert calls == []
+    assert calls == ["GetFunction", "GetFunction"]
 
 
 def test_resource_conflict_is_retried_with_backoff(aws: AwsContext, image_function: str) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 from deploytools.config.model import LambdaTarget
 from deploytools.output import register_secret
-from deploytools.steps.targets.base import RefreshInputs, TargetState
+from deploytools.steps.targets.base import RefreshInputs
 from deploytools.steps.targets.lambda_.api import LATEST, FunctionApi
+from deploytools.steps.targets.lambda_.live import Live
 
 
 def configuration_update(
@@ -32,32 +33,26 @@ def configuration_update(
     return update
 
 
-def already_live(
-    target: LambdaTarget,
-    previous: TargetState,
-    config: dict[str, Any],
-    inputs: RefreshInputs,
-) -> bool:
+def already_live(target: LambdaTarget, live: Live, inputs: RefreshInputs) -> bool:
     """The live version runs this code with this configuration: a redeploy changes nothing."""
+    previous = live.state
     if previous.revision == LATEST and target.alias:
         return False  # the alias does not exist yet
     if inputs.image is not None:
         if inputs.image != previous.image:
             return False
-    elif inputs.package is None or inputs.package.code_sha256 != previous.detail.get("code_sha256"):
+    elif _sha(inputs) != previous.detail.get("code_sha256"):
         return False
-    return not configuration_update(target, config, inputs)
+    return not configuration_update(target, live.config, inputs)
 
 
-def latest_drift(
-    api: FunctionApi, target: LambdaTarget, previous: TargetState, inputs: RefreshInputs
-) -> str:
+def latest_drift(target: LambdaTarget, live: Live, inputs: RefreshInputs) -> str:
     """How $LATEST differs from what the alias serves ("" when it does not)."""
-    if previous.revision == LATEST:
+    if live.state.revision == LATEST:
         return ""
-    latest = api.call("get_function_configuration", FunctionName=api.function)
+    latest = live.latest
     drift = []
-    if not latest_has_code(api, latest, inputs.image, _sha(inputs)):
+    if not runs_code(latest, live.latest_code, inputs.image, _sha(inputs)):
         drift.append("code")
     update = configuration_update(target, latest, inputs)
     if "Environment" in update:
@@ -75,8 +70,17 @@ def latest_has_code(
 ) -> bool:
     """$LATEST (whose configuration is `latest`) already runs this image or zip."""
     if image is None:
-        return sha is not None and sha == latest.get("CodeSha256")
+        return runs_code(latest, {}, image, sha)
     code = api.call("get_function", FunctionName=api.function).get("Code", {})
+    return runs_code(latest, code, image, sha)
+
+
+def runs_code(
+    config: dict[str, Any], code: dict[str, Any], image: str | None, sha: str | None
+) -> bool:
+    """A function with this configuration and Code runs this image (else this zip)."""
+    if image is None:
+        return sha is not None and sha == config.get("CodeSha256")
     return image in (code.get("ImageUri"), code.get("ResolvedImageUri"))
 
 

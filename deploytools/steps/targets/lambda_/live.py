@@ -1,7 +1,9 @@
-"""What a Lambda target runs now: the alias's version (else $LATEST) and its configuration."""
+"""What a Lambda target runs now: the alias's version (else $LATEST) and its configuration,
+and $LATEST under it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -10,26 +12,30 @@ from deploytools.lib.aws_errors import error_code
 from deploytools.steps.targets.base import TargetState
 from deploytools.steps.targets.lambda_.api import LATEST, FunctionApi
 
-Live = tuple[TargetState, dict[str, Any]]  # the state, and that version's configuration
+
+@dataclass(frozen=True)
+class Live:
+    """What runs on the function, read in one go."""
+
+    state: TargetState
+    config: dict[str, Any]  # the served version's configuration
+    latest: dict[str, Any]  # $LATEST's configuration (the same when $LATEST is served)
+    latest_code: dict[str, Any]  # $LATEST's Code: ImageUri, ResolvedImageUri
 
 
 def read_live(api: FunctionApi, *, name: str, alias: str | None) -> Live | None:
-    """What runs (behind the alias, else $LATEST), with that version's configuration."""
-    version = LATEST
+    """What runs (behind the alias, else $LATEST), and $LATEST under it: two GetFunction
+    calls (the alias as the qualifier names its version), one without an alias."""
+    served = None
     if alias:
-        try:
-            version = api.client.get_alias(FunctionName=api.function, Name=alias)["FunctionVersion"]
-        except ClientError as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise api.failed("get_alias", exc) from exc
-    try:
-        function = api.client.get_function(FunctionName=api.function, Qualifier=version)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise api.failed("get_function", exc) from exc
+        served = _get_function(api, alias)
+    latest = _get_function(api, None)
+    if latest is None:
+        return None
+    function = served or latest
     config, code = function["Configuration"], function.get("Code", {})
-    names = sorted((config.get("Environment") or {}).get("Variables") or {})
+    version = str(config.get("Version") or LATEST) if served else LATEST
+    names = sorted(_variables(config))
     image = None
     if config.get("PackageType") == "Image":
         image = published_image(config) or code.get("ImageUri")
@@ -47,19 +53,34 @@ def read_live(api: FunctionApi, *, name: str, alias: str | None) -> Live | None:
             "environment": names,
         },
     )
+    latest_config = latest["Configuration"]
     if version != LATEST:
-        missing = _missing_on_latest(api, names)
+        # Variables of the served version that $LATEST lost (a Terraform apply that does not
+        # ignore `environment` strips them; the next publish would lose them too).
+        have = _variables(latest_config)
+        missing = [n for n in names if n not in have]
         if missing:
             state.detail["latest_missing"] = missing
-    return state, config
+    return Live(state, config, latest_config, latest.get("Code", {}))
 
 
-def _missing_on_latest(api: FunctionApi, names: list[str]) -> list[str]:
-    """Variables of the served version that $LATEST lost (a Terraform apply that does not
-    ignore `environment` strips them; the next publish would lose them too)."""
-    latest = api.call("get_function_configuration", FunctionName=api.function)
-    have = (latest.get("Environment") or {}).get("Variables") or {}
-    return [name for name in names if name not in have]
+def _get_function(api: FunctionApi, qualifier: str | None) -> dict[str, Any] | None:
+    """GetFunction's answer; None when the function (or the alias) does not exist."""
+    request = {"FunctionName": api.function}
+    if qualifier:
+        request["Qualifier"] = qualifier
+    try:
+        answer: dict[str, Any] = api.client.get_function(**request)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise api.failed("get_function", exc) from exc
+    return answer
+
+
+def _variables(config: dict[str, Any]) -> dict[str, str]:
+    variables: dict[str, str] = (config.get("Environment") or {}).get("Variables") or {}
+    return variables
 
 
 def fingerprint(config: dict[str, Any]) -> tuple[object, ...]:

@@ -15,7 +15,7 @@ from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.lambda_.api import LATEST, FunctionApi, LambdaUpdateFailed
 from deploytools.steps.targets.lambda_.drift import already_live, latest_drift, latest_has_code
-from deploytools.steps.targets.lambda_.live import read_live
+from deploytools.steps.targets.lambda_.live import Live, read_live
 from deploytools.steps.targets.lambda_.updates import (
     require_in_ecr,
     update_configuration,
@@ -60,12 +60,14 @@ class Refresher:
             backoff=backoff,
             polling=polling,
         )
+        self._read: Live | None = None
 
     # --- read-only --------------------------------------------------------------------------
 
     def current(self) -> TargetState | None:
-        live = read_live(self.api, name=self.name, alias=self.target.alias)
-        return live[0] if live else None
+        # Kept for the refresh that follows (the pipeline reads the state right before it).
+        self._read = read_live(self.api, name=self.name, alias=self.target.alias)
+        return self._read.state if self._read else None
 
     def describe_change(self, image: str | None) -> str:
         now = self.current()
@@ -84,18 +86,20 @@ class Refresher:
 
     def refresh(self, inputs: RefreshInputs, record: StepRecord) -> TargetState:
         image, package = inputs.image, inputs.package
-        if image is not None:
-            require_in_ecr(self.api, image)  # before Lambda sees it: a missing image is no deploy
         if image is None and package is None:
             raise BadInput(f"targets.{self.name}: a zip target needs its built package")
         code_sha256 = package.code_sha256 if package else None
-        live = read_live(self.api, name=self.name, alias=self.target.alias)
+        live, self._read = self._read, None  # what current() has just read, used once
+        if live is None:
+            live = read_live(self.api, name=self.name, alias=self.target.alias)
+        if image is not None and (live is None or live.state.image != image):
+            require_in_ecr(self.api, image)  # before Lambda sees it: a missing image is no deploy
         if live is None:
             raise TargetFailed(
                 f"lambda function {self.function} does not exist: "
                 "create it with Terraform first (deploytools updates its code)"
             )
-        previous, live_config = live
+        previous = live.state
         wanted = "Image" if image is not None else "Zip"
         if previous.detail.get("package_type", wanted) != wanted:
             # Lambda cannot change a function's package type in place.
@@ -104,8 +108,8 @@ class Refresher:
                 f"targets.{self.name} deploys {'an image' if image else 'a zip'}: recreate the "
                 f'function with Terraform as package_type = "{wanted}", or change the target'
             )
-        if already_live(self.target, previous, live_config, inputs):
-            drifted = latest_drift(self.api, self.target, previous, inputs)
+        if already_live(self.target, live, inputs):
+            drifted = latest_drift(self.target, live, inputs)
             if not drifted:
                 record.detail.update({"function": self.function, "version": previous.revision})
                 return previous
@@ -165,9 +169,7 @@ class Refresher:
             }
             if not result.healthy:
                 self._undo(previous, version, result, move_latest=bool(callers))
-        state = self.current()
-        assert state is not None  # it existed a moment ago and we just published to it
-        return state
+        return self._now()
 
     def restore(self, state: TargetState, record: StepRecord) -> TargetState:
         alias = self.target.alias
@@ -201,11 +203,15 @@ class Refresher:
                 f"but its warm-up failed after {result.attempts} attempts: "
                 f"{result.last.description}"
             )
-        restored = self.current()
-        assert restored is not None
-        return restored
+        return self._now()
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _now(self) -> TargetState:
+        """The state after a change (the function existed a moment ago)."""
+        live = read_live(self.api, name=self.name, alias=self.target.alias)
+        assert live is not None
+        return live.state
 
     def _undo(
         self,
@@ -233,9 +239,10 @@ class Refresher:
             self.reporter.info(
                 f"  ↺ {self.name}: $LATEST back on version {previous.revision}'s code"
             )
-        restored = self.current()
+        restored = read_live(self.api, name=self.name, alias=alias)
         raise RolledBack(
-            f"{why}; alias {alias} points back at version {previous.revision}", restored or previous
+            f"{why}; alias {alias} points back at version {previous.revision}",
+            restored.state if restored else previous,
         )
 
     def _callers_bypassing_alias(self) -> str:
