@@ -93,7 +93,8 @@ class Refresher:
         if live is None:
             live = read_live(self.api, name=self.name, alias=self.target.alias)
         if image is not None and (live is None or live.state.image != image):
-            require_in_ecr(self.api, image)  # before Lambda sees it: a missing image is no deploy
+            # A new image must be in ECR before Lambda sees it (one the alias serves already is).
+            require_in_ecr(self.api, image)
         if live is None:
             raise TargetFailed(
                 f"lambda function {self.function} does not exist: "
