@@ -47,6 +47,7 @@ class AwsContext:
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _session: boto3.Session | None = field(default=None, init=False, repr=False)
+    _identity: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def endpoint_for(self, service: str) -> str | None:
         """Explicit endpoint, then AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL."""
@@ -96,14 +97,22 @@ class AwsContext:
                 )
             return self._clients[service]
 
+    def caller_identity(self) -> dict[str, str]:
+        """sts:GetCallerIdentity, asked once per context: the account guard and the release
+        record's author share one answer (this context's credentials do not change)."""
+        if self._identity is None:
+            answer = self.client("sts").get_caller_identity()
+            self._identity = {key: str(answer[key]) for key in ("Account", "Arn", "UserId")}
+        return self._identity
+
     def caller_account(self) -> str:
         try:
-            identity = self.client("sts").get_caller_identity()
+            identity = self.caller_identity()
         except (ClientError, BotoCoreError) as exc:
             raise DeployError(
                 f"cannot identify the AWS caller (sts:GetCallerIdentity): {exc}"
             ) from exc
-        return str(identity["Account"])
+        return identity["Account"]
 
     def assert_account(self, expected: str, *, env: str) -> str:
         """The account guard: refuse to touch any account but the environment's own."""

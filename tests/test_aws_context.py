@@ -7,6 +7,7 @@ from moto import mock_aws
 
 from deploytools.aws import AwsContext
 from deploytools.errors import AccountMismatch, ExitCode
+from deploytools.steps.release import caller_arn
 
 
 def test_endpoint_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +52,15 @@ def test_account_guard_refuses_another_account() -> None:
         "environment 'prod' is account 210987654321, but the AWS credentials belong to account "
         "123456789012; switch credentials (--profile, or the role your CI assumes)"
     )
+
+
+def test_the_account_guard_and_the_release_author_share_one_sts_call() -> None:
+    with mock_aws():
+        aws = AwsContext("us-east-1")
+        calls: list[str] = []
+        aws.client("sts").meta.events.register(
+            "before-call.sts.*", lambda model, **_: calls.append(model.name)
+        )
+        assert aws.assert_account("123456789012", env="dev") == "123456789012"
+        assert caller_arn(aws) == "arn:aws:sts::123456789012:user/moto"
+    assert calls == ["GetCallerIdentity"]

@@ -23,11 +23,13 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.config.model import LambdaTarget
+from deploytools.errors import BadInput
 from deploytools.lib.image_reference import parse_image
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import lambda_, refresher_for, warmup
 from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
+from deploytools.steps.targets.lambda_ import updates
 from deploytools.steps.targets.lambda_zip import build_zip
 
 ACCOUNT = "123456789012"
@@ -365,6 +367,38 @@ def test_redeploying_what_is_live_changes_nothing(aws: AwsContext, image_functio
     assert not {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"} & set(calls)
 
 
+def test_a_no_op_deploy_reads_the_function_twice_and_asks_ecr_nothing(
+    aws: AwsContext, image_function: str
+) -> None:
+    """The pipeline reads the state, then refreshes: the refresh acts on that one read."""
+    calls = count_calls(aws, "before-call.lambda.*")
+    aws.client("ecr").meta.events.register(
+        "before-call.ecr.*", lambda model, **_: calls.append(f"ecr:{model.name}")
+    )
+    made = refresher(aws, make_target(environment={"FROM_TERRAFORM": "yes"}))
+
+    before = made.current()
+    after = made.refresh(RefreshInputs(image=image_function), StepRecord("predict"))
+
+    assert before == after
+    # The alias's version (GetFunction takes the alias as its qualifier), then $LATEST under it.
+    assert calls == ["GetFunction", "GetFunction"]
+
+
+def test_a_refresh_after_a_refresh_reads_the_function_again(
+    aws: AwsContext, image_function: str
+) -> None:
+    made = refresher(aws, make_target())
+    made.current()
+    made.refresh(RefreshInputs(image=push_image(aws, "v2")), StepRecord("predict"))
+    calls = count_calls(aws, "before-call.lambda.*")
+
+    state = made.refresh(RefreshInputs(image=image_function), StepRecord("predict"))
+
+    assert state.revision == "1"  # version 1 has that image: the alias goes back to it
+    assert calls[:2] == ["GetFunction", "GetFunction"]
+
+
 def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_function: str) -> None:
     target = make_target(environment={"MODEL_NAME": "date-regressor"})
 
@@ -380,7 +414,7 @@ def test_a_changed_environment_alone_is_a_new_version(aws: AwsContext, image_fun
     }
 
 
-def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
+def test_refuses_an_image_ecr_does_not_have_before_changing_lambda(
     aws: AwsContext, image_function: str
 ) -> None:
     calls = count_calls(aws, "before-call.lambda.*")
@@ -393,7 +427,7 @@ def test_refuses_an_image_ecr_does_not_have_before_calling_lambda(
         f"{missing} is not in ECR (ImageNotFound); lambda {FUNCTION} was not changed: "
         "push it first: deploytools build --push"
     )
-    assert calls == []
+    assert calls == ["GetFunction", "GetFunction"]  # what runs; nothing changed
 
 
 def test_refuses_an_image_whose_repository_does_not_exist(
@@ -404,7 +438,7 @@ def test_refuses_an_image_whose_repository_does_not_exist(
         refresher(aws, make_target()).refresh(
             RefreshInputs(image=f"{REGISTRY}/nope@sha256:{'1' * 64}"), StepRecord("predict")
         )
-    assert calls == []
+    assert calls == ["GetFunction", "GetFunction"]
 
 
 def test_resource_conflict_is_retried_with_backoff(aws: AwsContext, image_function: str) -> None:
@@ -556,7 +590,7 @@ def test_parse_image() -> None:
         None,
         {"imageTag": "v1"},
     )
-    with pytest.raises(lambda_.BadInput):
+    with pytest.raises(BadInput):
         parse_image("predictor:v1")
 
 
@@ -628,7 +662,7 @@ def test_a_function_error_on_every_invoke_rolls_back(aws: AwsContext, image_func
 def test_a_zip_over_the_direct_upload_limit_goes_through_s3(
     aws: AwsContext, zip_function: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lambda_, "DIRECT_UPLOAD_LIMIT", 10)  # bytes: any zip is "too big"
+    monkeypatch.setattr(updates, "DIRECT_UPLOAD_LIMIT", 10)  # bytes: any zip is "too big"
     aws.client("s3").create_bucket(Bucket="code")
     source = tmp_path / "v2"
     source.mkdir()
@@ -636,7 +670,7 @@ def test_a_zip_over_the_direct_upload_limit_goes_through_s3(
     package = build_zip(source, out=tmp_path / "v2.zip")
     made = refresher(aws, make_target(image=None, package={"source": "v2"}))
 
-    with pytest.raises(lambda_.BadInput, match="pass a code_bucket"):
+    with pytest.raises(BadInput, match="pass a code_bucket"):
         made.refresh(RefreshInputs(package=package), StepRecord("p"))
     state = made.refresh(RefreshInputs(package=package, code_bucket="code"), StepRecord("p"))
 
@@ -669,7 +703,7 @@ def test_an_image_for_a_zip_function_is_refused_before_any_change(
     aws: AwsContext, zip_function: str
 ) -> None:
     calls = count_calls(aws, "before-call.lambda.UpdateFunctionCode")
-    with pytest.raises(lambda_.BadInput) as caught:
+    with pytest.raises(BadInput) as caught:
         refresher(aws, make_target()).refresh(
             RefreshInputs(image=push_image(aws, "v1")), StepRecord("p")
         )

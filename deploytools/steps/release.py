@@ -172,7 +172,7 @@ def deployed_commit(root: Path) -> str | None:
 def caller_arn(aws: Any) -> str | None:
     """Who is deploying, as STS sees it; None if STS will not say (never fatal here)."""
     try:
-        return str(aws.client("sts").get_caller_identity()["Arn"])
+        return str(aws.caller_identity()["Arn"])
     except (ClientError, BotoCoreError):
         return None
 

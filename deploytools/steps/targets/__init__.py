@@ -53,10 +53,13 @@ def refresher_for(
 def package_target(
     name: str, target: LambdaTarget, *, root: Path, out: Path, record: StepRecord
 ) -> ZipPackage:
-    """Build a zip Lambda's package (deterministic, excludes applied) and record it."""
+    """Build a zip Lambda's package (deterministic, excludes applied) and record it.
+
+    A local file is no change to what runs: the target says whether Lambda gets new code, so
+    a redeploy of the same package stays a no-op that records nothing."""
     assert target.package is not None  # the pipeline packages zip targets only
     built = build_zip(root / target.package.source, out=out, excludes=list(target.package.excludes))
-    record.change(f"zip {built.path} ({built.code_sha256})")
+    record.detail["zip"] = str(built.path)
     record.summary = f"{built.summary}, CodeSha256 {built.code_sha256}"
     return built
 
