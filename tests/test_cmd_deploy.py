@@ -141,7 +141,9 @@ def test_github_actions_summary_and_release_output(
     assert table.startswith("### deploytools deploy dev\n\n| step | result | time | summary |")
     assert "| target api | ok |" in table and "| release | ok |" in table
     text = output.read_text()
-    assert text.startswith("release<<ghadelimiter_")
+    assert text.startswith("url<<ghadelimiter_")
+    assert "\nhttps://main.d123.amplifyapp.com\n" in text  # the frontend's: the environment's link
+    assert "release<<ghadelimiter_" in text
     assert re.search(f"\n{RELEASE_ID}\n", text)
 
 
@@ -156,3 +158,20 @@ def test_verbose_shows_each_failed_targets_traceback(
     assert "target train:\nTraceback (most recent call last):" in err
     assert "RuntimeError: train: boom" in err
     assert "error: target train failed: train: boom" in err
+
+
+def test_the_environment_link_is_the_first_smoke_url_whose_outputs_are_known(
+    tmp_path: Path,
+) -> None:
+    from deploytools.config.loader import load_config
+    from deploytools.pipeline.deploy import app_url
+    from tests.support.config_repo import MINIMAL_CONFIG, write_config_repo
+
+    smoke = (
+        'smoke:\n  - {url: "{tf.api_url}/health"}\n  - {url: "https://shop.example.com/health"}\n'
+    )
+    config = MINIMAL_CONFIG + smoke
+    loaded = load_config(write_config_repo(tmp_path, config))
+    assert app_url(loaded.for_env("dev"), None) == "https://shop.example.com/health"
+    known = loaded.for_env("dev", {"api_url": "https://api.example.com"})
+    assert app_url(known, None) == "https://api.example.com/health"

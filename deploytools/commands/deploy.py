@@ -103,6 +103,8 @@ def run(app: App) -> int:
         result = deploy(pipeline_run)
     finally:
         reporter.summary(f"deploytools deploy {app.args.env}")
+    if result.url:  # the GitHub environment's link (deploytools-deploy.yml `environment.url`)
+        github.set_output("url", result.url)
     return finish(app, result, lambda release: _deployed_line(result.env, release, result.changed))
 
 

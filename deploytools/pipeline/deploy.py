@@ -46,6 +46,7 @@ class DeployResult:
     targets: list[TargetResult] = field(default_factory=list)
     amplify: AmplifyResult | None = None
     changed: bool = True  # False: nothing changed, no release recorded; `release` is the live one
+    url: str | None = None  # where the app answers (app_url), for the GitHub environment
 
     def as_dict(self) -> dict[str, Any]:
         images = self.images
@@ -56,7 +57,16 @@ class DeployResult:
             "images": {n: image_doc(i) for n, i in images.items()} if images is not None else None,
             "targets": [t.as_dict() for t in self.targets],
             "amplify": self.amplify.as_dict() if self.amplify else None,
+            "url": self.url,
         }
+
+
+def app_url(env: EnvConfig, amplify: AmplifyResult | None) -> str | None:
+    """The address a reviewer opens: the frontend's, else the first smoke check's URL whose
+    Terraform outputs are all known."""
+    if amplify is not None and amplify.url:
+        return amplify.url
+    return next((check.url for check in env.model.smoke if not pending_in(check)), None)
 
 
 def image_doc(image: ImageResult) -> dict[str, Any]:
@@ -135,7 +145,15 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
         raise failure
     changed = (release is not None and not log.nothing_changed()) or failure is not None
     live = release or _latest(run, env)
-    return DeployResult(env.env, live, done.images, done.results, done.amplify, changed=changed)
+    return DeployResult(
+        env.env,
+        live,
+        done.images,
+        done.results,
+        done.amplify,
+        changed=changed,
+        url=app_url(env, done.amplify),
+    )
 
 
 def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | None:
