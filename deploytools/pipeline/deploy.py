@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ from deploytools.steps.release import Kind, Outcome, Release, new_release_id, wh
 from deploytools.steps.smoke import SmokeFailed
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
+from deploytools.steps.terraform.var_files import resolve_var_files
 
 Images = dict[str, ImageResult]
 
@@ -97,6 +98,7 @@ class _Progress:
 def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployResult:
     arns = preflight.secrets(run, env, targets)
     preflight.amplify_token(run, env)
+    var_files = _var_files(run, env)
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
     log = ChangeLog(run.reporter)
     done = _Progress()
@@ -104,7 +106,7 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
         done.images = _images(run, env)
         zips = packages(run, env)
         done.stage = "terraform"
-        done.outputs, env = _terraform(run, env, done.images, zips)
+        done.outputs, env = _terraform(run, env, done.images, zips, var_files)
         targets = run.selected(env)
         values = _secret_values(run, env, targets)
         workloads = _lacks(run, "registry", "docker")
@@ -244,6 +246,7 @@ def _terraform(
     env: EnvConfig,
     images: Images | None,
     zips: Mapping[str, ZipPackage],
+    var_files: Sequence[Path] = (),
 ) -> tuple[Mapping[str, object], EnvConfig]:
     if env.model.terraform is None:
         with run.reporter.step("terraform") as record:
@@ -257,6 +260,7 @@ def _terraform(
             root=run.config.root,
             images={name: image.uri for name, image in (images or {}).items()},
             packages=zips,
+            var_files=var_files,
             apply=True,
             sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
@@ -282,6 +286,12 @@ def _terraform(
             "targets and smoke checks that use them are skipped"
         )
     return outputs, resolved
+
+
+def _var_files(run: Run, env: EnvConfig) -> tuple[Path, ...]:
+    """The root's -var-file= paths, checked before any change (a missing one is bad input)."""
+    section = env.model.terraform
+    return resolve_var_files(run.config.root, section.var_files) if section else ()
 
 
 def packages(run: Run, env: EnvConfig) -> dict[str, ZipPackage]:

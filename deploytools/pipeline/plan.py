@@ -22,6 +22,7 @@ from deploytools.pipeline.targets import TargetJob, describe_all
 from deploytools.steps.images import BuildImages
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
+from deploytools.steps.terraform.var_files import resolve_var_files
 
 T = TypeVar("T")
 
@@ -127,6 +128,7 @@ def _terraform(
             root=run.config.root,
             images={i["name"]: i["uri"] for i in doc["images"] if i.get("uri")},
             packages=zips,
+            var_files=resolve_var_files(run.config.root, section.var_files),
             apply=False,
             sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
