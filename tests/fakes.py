@@ -168,6 +168,9 @@ class RecordingSecrets:
         self.world.call("secret_values", ",".join(names))
         return self.real.values(aws, env, names)
 
+    def nested(self, aws: AwsContext, env: EnvConfig) -> list[str]:
+        return self.real.nested(aws, env)
+
 
 @dataclass
 class FakeImages:

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,11 +23,10 @@ from deploytools.aws import AwsContext
 from deploytools.cli import main
 from deploytools.config import load_config
 from deploytools.pipeline.deploy import package_dir
-from deploytools.sandbox import state
 from deploytools.steps.targets import lambda_deps
+from tests.support.moto_sandbox import moto_sandbox
 
 ACCOUNT = "123456789012"
-SERVICES = ("sts", "ssm", "ecr", "lambda", "iam", "s3", "logs")
 
 
 def tiny_wheel(folder: Path) -> Path:
@@ -55,12 +53,7 @@ def tiny_wheel(folder: Path) -> Path:
 
 @pytest.fixture
 def sandbox(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AwsContext:
-    """A sandbox record naming moto's server; this process stands in for the sandbox."""
-    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    endpoints = dict.fromkeys(SERVICES, moto_endpoint)
-    state.write(state.SandboxState(os.getpid(), endpoints, "127.0.0.1:1"))
-    return AwsContext("us-east-1", None, endpoints, credentials=("sandbox", "sandbox"))
+    return moto_sandbox(moto_endpoint, tmp_path, monkeypatch)
 
 
 @pytest.fixture

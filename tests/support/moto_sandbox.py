@@ -1,0 +1,32 @@
+"""A sandbox record naming moto's server, so `--sandbox` commands run in this process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from deploytools.aws import AwsContext
+from deploytools.sandbox import state
+
+SERVICES = ("sts", "ssm", "ecr", "ecs", "lambda", "batch", "iam", "s3", "logs", "apigateway")
+
+
+def moto_sandbox(
+    moto_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    registry: str = "127.0.0.1:1",
+    region: str = "us-east-1",
+) -> AwsContext:
+    """Write the record (this process stands in for the sandbox's); a client context for it.
+
+    The registry defaults to a closed loopback port: for tests that push no image.
+    """
+    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    endpoints = dict.fromkeys(SERVICES, moto_endpoint)
+    state.write(state.SandboxState(os.getpid(), endpoints, registry))
+    return AwsContext(region, None, endpoints, credentials=("sandbox", "sandbox"))
