@@ -24,7 +24,7 @@ from deploytools.errors import BadInput, DeployError, Unavailable
 from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
-from deploytools.pipeline.changes import ChangeLog
+from deploytools.pipeline.changes import ChangeLog, last_amplify_job
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
 from deploytools.pipeline.policy import NOT_SERVED, simulated
@@ -380,9 +380,16 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
         if why:
             _skip(record, why)
             return None
+        store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
         try:
             result = run.ports.amplify.deploy(
-                run.aws, env, root=run.config.root, reporter=run.reporter, record=record
+                run.aws,
+                env,
+                root=run.config.root,
+                reporter=run.reporter,
+                record=record,
+                commit=run.ports.clock.commit(run.config.root),
+                last_job=last_amplify_job(store.history()),
             )
         except Unavailable as exc:
             run.policy.skip_or_raise(exc, record)

@@ -20,13 +20,15 @@ def moto_sandbox(
     *,
     registry: str = "127.0.0.1:1",
     region: str = "us-east-1",
+    endpoints: dict[str, str] | None = None,
 ) -> AwsContext:
     """Write the record (this process stands in for the sandbox's); a client context for it.
 
     The registry defaults to a closed loopback port: for tests that push no image.
+    `endpoints` adds services moto lacks (an emulator's URL) or overrides moto's.
     """
     monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_DIR", str(tmp_path / "sandbox"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    endpoints = dict.fromkeys(SERVICES, moto_endpoint)
-    state.write(state.SandboxState(os.getpid(), endpoints, registry))
-    return AwsContext(region, None, endpoints, credentials=("sandbox", "sandbox"))
+    served = {**dict.fromkeys(SERVICES, moto_endpoint), **(endpoints or {})}
+    state.write(state.SandboxState(os.getpid(), served, registry))
+    return AwsContext(region, None, served, credentials=("sandbox", "sandbox"))
