@@ -10,7 +10,7 @@ import pytest
 from deploytools.aws import AwsContext
 from deploytools.sandbox import state
 
-SERVICES = ("sts", "ssm", "ecr", "ecs", "lambda", "batch", "iam", "s3", "logs", "apigateway")
+SERVICES = ("sts", "ssm", "ecr", "ecs", "lambda", "batch", "iam", "s3", "logs", "apigatewayv2")
 
 
 def moto_sandbox(
