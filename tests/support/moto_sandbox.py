@@ -10,7 +10,19 @@ import pytest
 from deploytools.aws import AwsContext
 from deploytools.sandbox import state
 
-SERVICES = ("sts", "ssm", "ecr", "ecs", "lambda", "batch", "iam", "s3", "logs", "apigatewayv2")
+SERVICES = (
+    "sts",
+    "ssm",
+    "ecr",
+    "ecs",
+    "eks",
+    "lambda",
+    "batch",
+    "iam",
+    "s3",
+    "logs",
+    "apigatewayv2",
+)
 
 
 def moto_sandbox(
