@@ -14,6 +14,7 @@ from deploytools.checks.base import Severity
 from deploytools.config import EnvConfig
 from deploytools.config.model import TARGET_MODELS, Target
 from deploytools.errors import BadInput, Unavailable
+from deploytools.lib.ecr_declared import declared_repositories
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, pending_in
@@ -122,7 +123,15 @@ def _terraform(
     if section is None:
         doc["terraform"] = None
         return {}
-    doc["terraform"] = {"dir": section.dir, "pending_outputs": sorted(env.pending_tf)}
+    declared = declared_repositories((run.config.root / section.dir).resolve())
+    first = sorted(
+        {declared[str(i.repository)] for i in env.model.images.values() if i.repository in declared}
+    )
+    doc["terraform"] = {
+        "dir": section.dir,
+        "pending_outputs": sorted(env.pending_tf),
+        "apply_first": first,  # the repositories the root declares, before the images push
+    }
     try:
         inputs = TerraformInputs(
             root=run.config.root,
@@ -180,6 +189,9 @@ def render(plan_doc: dict[str, Any]) -> list[str]:
         action = image.get("action", "?")
         lines.append(f"  image {image['name']}: {action} → {repository} ({platform})")
     if plan_doc["terraform"]:
+        first = plan_doc["terraform"].get("apply_first")
+        if first:
+            lines.append(f"  terraform: apply {', '.join(first)} first (-target), before the push")
         lines.append(f"  terraform: plan and apply {plan_doc['terraform']['dir']}")
     for name, target in plan_doc["targets"].items():
         resource = target.get(TARGET_MODELS[target["type"]].RESOURCE_KEY, "")

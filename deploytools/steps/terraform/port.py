@@ -50,6 +50,7 @@ class TerraformInputs:
     images: Mapping[str, str]  # image name -> repository@digest
     packages: Mapping[str, Package] = field(default_factory=dict)  # target name -> zip
     var_files: Sequence[Path] = ()  # -var-file= paths in order (resolve_var_files)
+    targets: Sequence[str] = ()  # -target= addresses: apply only these (and what they need)
     apply: bool = True  # False: plan, discard the plan, and read the current outputs
     sandbox: SandboxState | None = None
 
@@ -115,7 +116,7 @@ def _run(
     except TerraformNotInstalled as exc:
         raise Unavailable("terraform", str(exc)) from exc
     runner.init(backend_config=backend_config)
-    summary = runner.plan(var_files=inputs.var_files)
+    summary = runner.plan(var_files=inputs.var_files, targets=inputs.targets)
     if not inputs.apply:
         runner.discard(summary)
         try:  # the outputs of the last apply: empty before the first one

@@ -145,7 +145,13 @@ class TerraformRunner:
             self._run("validate", ["validate", "-no-color"])
             record.summary = str(self.dir)
 
-    def plan(self, *, destroy: bool = False, var_files: Sequence[Path] = ()) -> PlanSummary:
+    def plan(
+        self,
+        *,
+        destroy: bool = False,
+        var_files: Sequence[Path] = (),
+        targets: Sequence[str] = (),
+    ) -> PlanSummary:
         """Plan to a file and summarise it; the summary carries the file's sha256.
 
         `var_files` become `-var-file=` arguments in their order (a later file wins), as
@@ -157,6 +163,7 @@ class TerraformRunner:
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={path}",
         ]  # fmt: skip
         args += [f"-var-file={file}" for file in var_files]
+        args += [f"-target={address}" for address in targets]  # only these, and what they need
         if destroy:
             args.append("-destroy")
         with self.reporter.step("terraform plan") as record:
