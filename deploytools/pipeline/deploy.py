@@ -13,7 +13,7 @@ import signal
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from deploytools import interrupts
 from deploytools.config import EnvConfig
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput, DeployError, Unavailable
-from deploytools.lib.ecr_declared import declared_repositories
 from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
@@ -29,6 +28,7 @@ from deploytools.pipeline.changes import ChangeLog, last_amplify_job
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
 from deploytools.pipeline.policy import NOT_SERVED, simulated
+from deploytools.pipeline.repositories import adopt_repositories
 from deploytools.pipeline.targets import TargetJob, TargetResult, after_interrupt, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
@@ -104,7 +104,7 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
     log = ChangeLog(run.reporter)
     done = _Progress()
     try:
-        env = _adopt_repositories(run, env, var_files)
+        env = adopt_repositories(run, env, var_files)
         done.images = _images(run, env)
         zips = packages(run, env)
         done.stage = "terraform"
@@ -288,41 +288,6 @@ def _terraform(
             "targets and smoke checks that use them are skipped"
         )
     return outputs, resolved
-
-
-def _adopt_repositories(run: Run, env: EnvConfig, var_files: Sequence[Path]) -> EnvConfig:
-    """ECR repositories the app's Terraform declares are its own: applied first (-target), so
-    the push has somewhere to go, and never created by the images step."""
-    section = env.model.terraform
-    if section is None or not env.model.images or _lacks(run, "terraform"):
-        return env
-    declared = declared_repositories((run.config.root / section.dir).resolve())
-    adopted = {
-        name: declared[str(image.repository)]
-        for name, image in env.model.images.items()
-        if image.repository in declared
-    }
-    if not adopted:
-        return env
-    addresses = sorted(set(adopted.values()))
-    run.reporter.line(
-        f"  terraform declares the repositories of {', '.join(sorted(adopted))}: applying "
-        f"{', '.join(addresses)} first (-target), then the full plan"
-    )
-    inputs = TerraformInputs(
-        root=run.config.root,
-        images={},
-        var_files=var_files,
-        targets=addresses,
-        apply=True,
-        sandbox=run.policy.terraform_state(env.model.project, env.env),
-    )
-    run.ports.terraform.apply(run.aws, env, inputs, reporter=run.reporter)
-    images = {
-        name: image.model_copy(update={"create_repository": False}) if name in adopted else image
-        for name, image in env.model.images.items()
-    }
-    return replace(env, model=env.model.model_copy(update={"images": images}))
 
 
 def _var_files(run: Run, env: EnvConfig) -> tuple[Path, ...]:
