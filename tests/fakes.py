@@ -26,7 +26,7 @@ from deploytools.config import EnvConfig, LoadedConfig, load_config
 from deploytools.config.model import LambdaTarget, Smoke, Target
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.pipeline import AwsPolicy, Options, Ports, Run, RunPolicy, SandboxPolicy
-from deploytools.steps.amplify import AmplifyPlan, AmplifyResult
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, LastJob
 from deploytools.steps.images import BuildImages, ImagePlan, ImageResult
 from deploytools.steps.release import SsmReleases
 from deploytools.steps.secrets_port import SsmSecrets
@@ -168,6 +168,9 @@ class RecordingSecrets:
         self.world.call("secret_values", ",".join(names))
         return self.real.values(aws, env, names)
 
+    def nested(self, aws: AwsContext, env: EnvConfig) -> list[str]:
+        return self.real.nested(aws, env)
+
 
 @dataclass
 class FakeImages:
@@ -257,7 +260,15 @@ class FakeAmplify:
         return AmplifyPlan("shop-dev-web", None, "create", False, (), "main", "create")
 
     def deploy(
-        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+        self,
+        aws: AwsContext,
+        env: EnvConfig,
+        *,
+        root: Path,
+        reporter: Reporter,
+        record: StepRecord,
+        commit: str | None = None,
+        last_job: LastJob | None = None,
     ) -> AmplifyResult:
         self.world.call("amplify")
         record.change("job 1")

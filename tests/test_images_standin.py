@@ -158,7 +158,7 @@ class _EngineWithout:
 def test_without_the_rootfs_image_the_message_names_the_base_and_the_fix(tmp_path: Path) -> None:
     standins = StandIns(lambda: _EngineWithout())
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM node:20 AS web\nFROM python:3.12-slim\n")
+    dockerfile.write_text("FROM scratch AS web\nFROM python:3.12-slim\n")
     with pytest.raises(BuildFailed) as err:
         standins.prepare(
             "api", dockerfile, build_args={}, platform="linux/amd64", progress=lambda _: None

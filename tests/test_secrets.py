@@ -73,7 +73,7 @@ def throttle(aws: AwsContext, times: int) -> list[int]:
     return sends
 
 
-def test_reads_every_parameter_under_the_path_through_all_pages(
+def test_reads_the_direct_children_of_the_path_through_all_pages(
     aws: AwsContext, env: EnvConfig
 ) -> None:
     for i in range(25):
@@ -85,11 +85,12 @@ def test_reads_every_parameter_under_the_path_through_all_pages(
     found = secrets.resolve_secrets(aws, env)
     pages = [p for op, p in seen if op == "GetParametersByPath"]
     assert len(pages) >= 3  # moto pages by 10
-    assert all(p["Recursive"] and p["WithDecryption"] and p["Path"] == PATH for p in pages)
-    assert len(found.names) == 27
-    assert found.values()["DB_PASSWORD"] == "nested-value-1"
-    assert found.missing == ()
-    assert mask.redact("value-number-24 nested-value-1") == "*** ***"
+    assert all(not p["Recursive"] and p["WithDecryption"] and p["Path"] == PATH for p in pages)
+    assert len(found.names) == 26  # nested/DB_PASSWORD is below a sub-path: not a variable
+    assert "DB_PASSWORD" not in found.values()
+    assert found.missing == ("DB_PASSWORD",)
+    assert secrets.nested_parameters(aws, env) == [f"{PATH}nested/DB_PASSWORD"]
+    assert mask.redact("value-number-24") == "***"
 
 
 def test_named_secrets_are_fetched_at_most_ten_per_call(aws: AwsContext, env: EnvConfig) -> None:
@@ -175,11 +176,22 @@ def test_a_name_that_is_no_variable_name_is_refused_with_its_path(
     assert error.value.exit_code == 2
 
 
-def test_two_parameters_with_one_basename_are_refused(aws: AwsContext, env: EnvConfig) -> None:
+def test_a_sub_path_parameter_with_the_same_basename_does_not_shadow(
+    aws: AwsContext, env: EnvConfig
+) -> None:
     put(aws, f"{PATH}API_KEY", "first-value-1")
     put(aws, f"{PATH}old/API_KEY", "second-value-2")
+    assert secrets.resolve_secrets(aws, env).values() == {"API_KEY": "first-value-1"}
+
+
+def test_two_parameters_with_one_basename_are_refused_when_read_recursively(
+    aws: AwsContext, env: EnvConfig
+) -> None:
+    put(aws, f"{PATH}API_KEY", "first-value-1")
+    put(aws, f"{PATH}old/API_KEY", "second-value-2")
+    found = secrets.read_path(aws.client("ssm"), PATH, recursive=True)
     with pytest.raises(DuplicateSecretName, match=r"/shop/dev/API_KEY and /shop/dev/old/API_KEY"):
-        secrets.resolve_secrets(aws, env)
+        secrets._to_secrets(found)
 
 
 def test_missing_required_secrets_fail_before_any_change(aws: AwsContext, env: EnvConfig) -> None:
@@ -237,10 +249,8 @@ def test_list_never_reads_a_value(aws: AwsContext, env: EnvConfig) -> None:
     put(aws, f"{PATH}sub/DB_PASSWORD", "listed-not-read-2", kind="String")
     seen = calls(aws)
     infos = secrets.list_parameters(aws, env)
-    assert [(i.name, i.type, i.version) for i in infos] == [
-        ("API_KEY", "SecureString", 1),
-        ("DB_PASSWORD", "String", 1),
-    ]
+    assert [(i.name, i.type, i.version) for i in infos] == [("API_KEY", "SecureString", 1)]
+    assert secrets.nested_parameters(aws, env) == [f"{PATH}sub/DB_PASSWORD"]
     assert {op for op, _ in seen} == {"DescribeParameters"}
     assert mask.redact("listed-not-read") == "listed-not-read"  # never arrived
 

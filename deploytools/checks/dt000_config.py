@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.config.interpolate import PLACEHOLDER
+from deploytools.lib.ecr_declared import declared_repositories
 from deploytools.lib.terraform_outputs import declared_outputs
 
 PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
@@ -21,8 +22,8 @@ PROBLEM = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<message>.*)$")
         "Unsafe or unreadable YAML, unknown keys, wrong types, undefined images or "
         "environments, missing files or paths outside the repository, names AWS refuses, "
         "malformed placeholders, {tf.<output>} references to outputs the Terraform root does "
-        "not declare, local module folders that do not exist, and .tf files python-hcl2 "
-        "cannot parse."
+        "not declare, `create_repository: true` for a repository the Terraform root declares, "
+        "local module folders that do not exist, and .tf files python-hcl2 cannot parse."
     ),
 )
 def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
@@ -37,7 +38,33 @@ def config_is_valid(ctx: CheckContext) -> Iterator[Finding]:
             config_file, line, "DT000", message, fix="Correct the key as the message says."
         )
     yield from undeclared_outputs(ctx)
+    yield from repositories_created_twice(ctx)
     yield from terraform_problems(ctx)
+
+
+def repositories_created_twice(ctx: CheckContext) -> Iterator[Finding]:
+    """`create_repository: true` (written out) for a repository `aws_ecr_repository` declares:
+    two owners of one repository, and the second create fails."""
+    config = ctx.config
+    if config is None or config.model.terraform is None:
+        return
+    tf_dir = (config.root / config.model.terraform.dir).resolve()
+    declared = declared_repositories(tf_dir) if config.model.images else {}
+    for name, image in config.model.images.items():
+        repository = image.repository or f"{config.model.project}-{name}"
+        address = declared.get(repository)
+        if address is None or "create_repository" not in image.model_fields_set:
+            continue
+        if image.create_repository:
+            yield Finding(
+                ctx.rel(config.path),
+                config.line(("images", name, "create_repository")),
+                "DT000",
+                f"images.{name}.create_repository: true, but {config.model.terraform.dir} "
+                f"declares the repository {repository} ({address}): one owner only",
+                fix="Remove create_repository (deploytools then applies the Terraform "
+                "repository first), or remove the aws_ecr_repository.",
+            )
 
 
 def terraform_problems(ctx: CheckContext) -> Iterator[Finding]:

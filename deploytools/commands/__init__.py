@@ -61,14 +61,21 @@ class App:
         from deploytools.aws import AwsContext
 
         region = self.args.region or env.region
-        if region not in self._aws:
+        # In the sandbox, each environment acts in its own account (as its config says).
+        key = f"{region}/{env.environment.account_id}" if self.args.sandbox else region
+        if key not in self._aws:
             if self.args.sandbox:
-                self._aws[region] = AwsContext(
-                    region, None, self.sandbox_endpoints(), credentials=SANDBOX_CREDENTIALS
+                from deploytools.sandbox.accounts import sandbox_context
+
+                self._aws[key] = sandbox_context(
+                    region,
+                    self.sandbox_endpoints(),
+                    SANDBOX_CREDENTIALS,
+                    env.environment.account_id,
                 )
             else:
-                self._aws[region] = AwsContext(region, self.args.profile)
-        return self._aws[region]
+                self._aws[key] = AwsContext(region, self.args.profile)
+        return self._aws[key]
 
     def sandbox_endpoints(self) -> dict[str, str]:
         from deploytools.sandbox import state

@@ -84,9 +84,15 @@ def _list(app: App, aws: Any, env: Any) -> int:
     present = {i.name for i in infos}
     missing = [n for n in ssm_secrets.required_names(env) if n not in present]
     path = ssm_secrets.ssm_path(env)
+    nested = ssm_secrets.nested_parameters(aws, env)
     if app.args.json:
         app.reporter.document(
-            {"path": path, "parameters": [i.as_dict() for i in infos], "missing": missing}
+            {
+                "path": path,
+                "parameters": [i.as_dict() for i in infos],
+                "missing": missing,
+                "ignored_nested": nested,
+            }
         )
         return ExitCode.OK
     line = app.reporter.line
@@ -98,6 +104,8 @@ def _list(app: App, aws: Any, env: Any) -> int:
         line(f"  {info.name:<32} {info.type:<13} {info.version:>7}  {modified}")
     for name in missing:
         line(f"  {name:<32} missing (required): {ssm_secrets.put_parameter_command(path + name)}")
+    if nested:
+        line(f"ignored (in sub-paths, not variables): {', '.join(nested)}")
     return ExitCode.OK
 
 

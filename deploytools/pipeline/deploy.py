@@ -10,7 +10,7 @@ failure, or an interrupt: an `interrupted` release naming what was done), so `st
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +22,12 @@ from deploytools.errors import BadInput, DeployError, Unavailable
 from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
-from deploytools.pipeline.changes import ChangeLog
+from deploytools.pipeline.changes import ChangeLog, last_amplify_job
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.locking import environment_locked
 from deploytools.pipeline.policy import NOT_SERVED, simulated
 from deploytools.pipeline.recording import Progress, record_deploy
+from deploytools.pipeline.repositories import adopt_repositories
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.amplify import AmplifyResult
 from deploytools.steps.images import BuildImages, ImageResult
@@ -34,6 +35,7 @@ from deploytools.steps.release import Release
 from deploytools.steps.smoke import SmokeFailed
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
+from deploytools.steps.terraform.var_files import resolve_var_files
 
 Images = dict[str, ImageResult]
 
@@ -94,14 +96,16 @@ def deploy(run: Run) -> DeployResult:
 def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployResult:
     arns = preflight.secrets(run, env, targets)
     preflight.amplify_token(run, env)
+    var_files = _var_files(run, env)
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
     log = ChangeLog(run.reporter)
     done = Progress()
     try:
+        env = adopt_repositories(run, env, var_files)
         done.images = _images(run, env)
         zips = packages(run, env)
         done.stage = "terraform"
-        done.outputs, env = _terraform(run, env, done.images, zips)
+        done.outputs, env = _terraform(run, env, done.images, zips, var_files)
         targets = run.selected(env)
         values = _secret_values(run, env, targets)
         workloads = _lacks(run, "registry", "docker")
@@ -249,6 +253,7 @@ def _terraform(
     env: EnvConfig,
     images: Images | None,
     zips: Mapping[str, ZipPackage],
+    var_files: Sequence[Path] = (),
 ) -> tuple[Mapping[str, object], EnvConfig]:
     if env.model.terraform is None:
         with run.reporter.step("terraform") as record:
@@ -262,6 +267,7 @@ def _terraform(
             root=run.config.root,
             images={name: image.uri for name, image in (images or {}).items()},
             packages=zips,
+            var_files=var_files,
             apply=True,
             sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
@@ -287,6 +293,12 @@ def _terraform(
             "targets and smoke checks that use them are skipped"
         )
     return outputs, resolved
+
+
+def _var_files(run: Run, env: EnvConfig) -> tuple[Path, ...]:
+    """The root's -var-file= paths, checked before any change (a missing one is bad input)."""
+    section = env.model.terraform
+    return resolve_var_files(run.config.root, section.var_files) if section else ()
 
 
 def packages(run: Run, env: EnvConfig) -> dict[str, ZipPackage]:
@@ -375,9 +387,16 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
         if why:
             _skip(record, why)
             return None
+        store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
         try:
             result = run.ports.amplify.deploy(
-                run.aws, env, root=run.config.root, reporter=run.reporter, record=record
+                run.aws,
+                env,
+                root=run.config.root,
+                reporter=run.reporter,
+                record=record,
+                commit=run.ports.clock.commit(run.config.root),
+                last_job=last_amplify_job(store.history()),
             )
         except Unavailable as exc:
             run.policy.skip_or_raise(exc, record)

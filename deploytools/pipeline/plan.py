@@ -14,6 +14,7 @@ from deploytools.checks.base import Severity
 from deploytools.config import EnvConfig
 from deploytools.config.model import TARGET_MODELS, Target
 from deploytools.errors import BadInput, Unavailable
+from deploytools.lib.ecr_declared import declared_repositories
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, pending_in
@@ -22,6 +23,7 @@ from deploytools.pipeline.targets import TargetJob, describe_all
 from deploytools.steps.images import BuildImages
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
+from deploytools.steps.terraform.var_files import resolve_var_files
 
 T = TypeVar("T")
 
@@ -121,12 +123,21 @@ def _terraform(
     if section is None:
         doc["terraform"] = None
         return {}
-    doc["terraform"] = {"dir": section.dir, "pending_outputs": sorted(env.pending_tf)}
+    declared = declared_repositories((run.config.root / section.dir).resolve())
+    first = sorted(
+        {declared[str(i.repository)] for i in env.model.images.values() if i.repository in declared}
+    )
+    doc["terraform"] = {
+        "dir": section.dir,
+        "pending_outputs": sorted(env.pending_tf),
+        "apply_first": first,  # the repositories the root declares, before the images push
+    }
     try:
         inputs = TerraformInputs(
             root=run.config.root,
             images={i["name"]: i["uri"] for i in doc["images"] if i.get("uri")},
             packages=zips,
+            var_files=resolve_var_files(run.config.root, section.var_files),
             apply=False,
             sandbox=run.policy.terraform_state(env.model.project, env.env),
         )
@@ -178,6 +189,9 @@ def render(plan_doc: dict[str, Any]) -> list[str]:
         action = image.get("action", "?")
         lines.append(f"  image {image['name']}: {action} → {repository} ({platform})")
     if plan_doc["terraform"]:
+        first = plan_doc["terraform"].get("apply_first")
+        if first:
+            lines.append(f"  terraform: apply {', '.join(first)} first (-target), before the push")
         lines.append(f"  terraform: plan and apply {plan_doc['terraform']['dir']}")
     for name, target in plan_doc["targets"].items():
         resource = target.get(TARGET_MODELS[target["type"]].RESOURCE_KEY, "")

@@ -16,6 +16,7 @@ from deploytools.steps.amplify import (
     AmplifyPlan,
     AmplifyResult,
     DeployOptions,
+    LastJob,
     deploy_amplify,
     plan_amplify,
 )
@@ -58,9 +59,21 @@ class AwsAmplify:
         return plan_amplify(aws, env, root=root)
 
     def deploy(
-        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+        self,
+        aws: AwsContext,
+        env: EnvConfig,
+        *,
+        root: Path,
+        reporter: Reporter,
+        record: StepRecord,
+        commit: str | None = None,
+        last_job: LastJob | None = None,
     ) -> AmplifyResult:
-        options = DeployOptions(access_token=lambda name: secrets.read_parameter(aws, name))
+        options = DeployOptions(
+            access_token=lambda name: secrets.read_parameter(aws, name),
+            commit=commit,
+            last_job=last_job,
+        )
         return deploy_amplify(
             aws, env, root=root, reporter=reporter, record=record, options=options
         )

@@ -68,6 +68,13 @@ def secrets(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> dict[str
                     f"target {name}: secret(s) {', '.join(absent)} are not in SSM under "
                     f"{env.model.secrets.ssm_path}; nothing was changed"
                 )
+        nested = run.ports.secrets.nested(run.aws, env)
+        if nested:
+            record.detail["ignored_nested"] = nested
+            run.reporter.line(
+                f"  ignored {len(nested)} parameter(s) in sub-paths of {env.ssm_path} (the "
+                f"environment's variables are its direct children): {', '.join(nested)}"
+            )
         if not record.changed:
             record.status = Status.UNCHANGED
         record.summary = f"{len(required)} required present, {len(arns)} under {env.ssm_path}"

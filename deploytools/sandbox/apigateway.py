@@ -19,6 +19,10 @@ are kept: 404 `Not Found` for no route, 500 `Internal Server Error` for a functi
 integration's `TimeoutInMillis` capped at 29 s. DEPLOYTOOLS_SANDBOX_API_TIMEOUT_SECONDS lowers
 that cap (tests make a cold start outlast it quickly); 29 s is the default.
 
+An API in another account than moto's default (an environment with its own `account_id`) is
+found in moto's backends (moto runs in the sandbox's process) and read, and its function
+invoked, with keys of that account (sts:AssumeRole, as deploytools itself acts there).
+
 Not served (answered 500, and logged): integrations other than AWS_PROXY to Lambda, payload
 format 1.0, authorizers (routes with one are served as if they had none), CORS and throttling.
 """
@@ -250,17 +254,49 @@ def function_of(integration_uri: str) -> str:
 # --- the server --------------------------------------------------------------------------------
 
 
+def api_account(api_id: str) -> str:
+    """The account whose moto backend holds the API (moto's default when none is found, or
+    when moto does not run in this process)."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    for account_id, regions in list(apigatewayv2_backends.items()):
+        if any(api_id in backend.apis for backend in list(regions.values())):
+            return str(account_id)
+    return ACCOUNT
+
+
+def account_of(function: str, default: str) -> str:
+    """The account in a function ARN (arn:aws:lambda:REGION:ACCOUNT:function:...)."""
+    parts = function.split(":")
+    return parts[4] if function.startswith("arn:") and len(parts) > 4 and parts[4] else default
+
+
 class Gateway:
     def __init__(self, moto_url: str, lambda_url: str) -> None:
         self.moto_url = moto_url
         self.lambda_url = lambda_url
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._keys: dict[str, dict[str, str]] = {ACCOUNT: FAKE_KEYS}
         self._lock = threading.Lock()
         self._invokes = ThreadPoolExecutor(max_workers=32, thread_name_prefix="apigw-invoke")
 
-    def client(self, service: str, region: str) -> Any:
+    def _keys_for(self, account: str) -> dict[str, str]:
+        """Keys that act in `account`: moto maps an assumed role's key id to its account."""
+        if account not in self._keys:
+            sts = boto3.client(
+                "sts", endpoint_url=self.moto_url, region_name="us-east-1", **FAKE_KEYS
+            )
+            role = f"arn:aws:iam::{account}:role/deploytools-sandbox-apigateway"
+            keys = sts.assume_role(RoleArn=role, RoleSessionName="apigateway")["Credentials"]
+            self._keys[account] = {
+                "aws_access_key_id": keys["AccessKeyId"],
+                "aws_secret_access_key": keys["SecretAccessKey"],
+            }
+        return self._keys[account]
+
+    def client(self, service: str, region: str, account: str = ACCOUNT) -> Any:
         with self._lock:
-            key = (service, region)
+            key = (service, region, account)
             if key not in self._clients:
                 url = self.lambda_url if service == "lambda" else self.moto_url
                 # The integration's timeout is ours to enforce: the invoke itself may run long.
@@ -270,7 +306,11 @@ class Gateway:
                     max_pool_connections=32,
                 )
                 self._clients[key] = boto3.client(
-                    service, endpoint_url=url, region_name=region, config=config, **FAKE_KEYS
+                    service,
+                    endpoint_url=url,
+                    region_name=region,
+                    config=config,
+                    **self._keys_for(account),
                 )
             return self._clients[key]
 
@@ -281,7 +321,8 @@ class Gateway:
             return Answer.message(404, "Not Found")
         api_id, region = found.group("api"), found.group("region")
         path = "/" + rest
-        apis = self.client("apigatewayv2", region)
+        account = api_account(api_id)
+        apis = self.client("apigatewayv2", region, account)
         try:
             apis.get_api(ApiId=api_id)
         except apis.exceptions.NotFoundException:
@@ -317,16 +358,19 @@ class Gateway:
                 params=params,
             ),
             region,
+            account,
         )
 
-    def _integrate(self, integration: dict[str, Any], event: dict[str, Any], region: str) -> Answer:
+    def _integrate(
+        self, integration: dict[str, Any], event: dict[str, Any], region: str, account: str
+    ) -> Answer:
         uri = str(integration.get("IntegrationUri", ""))
         if integration.get("IntegrationType") != "AWS_PROXY" or ":lambda:" not in uri:
             return self._not_served(f"integration {integration.get('IntegrationType')} {uri}")
         if str(integration.get("PayloadFormatVersion", "2.0")) != "2.0":
             return self._not_served("payload format 1.0")
         limit = min(timeout_cap(), int(integration.get("TimeoutInMillis") or 30000) / 1000)
-        client = self.client("lambda", region)
+        client = self.client("lambda", region, account_of(function_of(uri), account))
         future = self._invokes.submit(
             client.invoke, FunctionName=function_of(uri), Payload=json.dumps(event).encode()
         )

@@ -8,7 +8,7 @@ from typing import Protocol
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.output import Reporter, StepRecord
-from deploytools.steps.amplify import AmplifyPlan, AmplifyResult
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, LastJob
 
 
 class AmplifyPort(Protocol):
@@ -17,7 +17,16 @@ class AmplifyPort(Protocol):
         ...
 
     def deploy(
-        self, aws: AwsContext, env: EnvConfig, *, root: Path, reporter: Reporter, record: StepRecord
+        self,
+        aws: AwsContext,
+        env: EnvConfig,
+        *,
+        root: Path,
+        reporter: Reporter,
+        record: StepRecord,
+        commit: str | None = None,
+        last_job: LastJob | None = None,
     ) -> AmplifyResult:
-        """Create or update the app and branch, run a RELEASE job, wait for it."""
+        """Create or update the app and branch, run a RELEASE job (unless `last_job` built
+        `commit` with what is live), wait for it."""
         ...

@@ -7,7 +7,7 @@ can show it.
 Public API (the pipeline and the targets call these):
 
     resolve_secrets(aws, env, *, required_only=False, names=None, backoff=BACKOFF) -> SecretSet
-        Every parameter under `secrets.ssm_path` (recursive, decrypted, all pages), or only
+        Every direct child of `secrets.ssm_path` (decrypted, all pages), or only
         `names` / the required ones, fetched with GetParameters in batches of at most 10.
     missing_required(aws, env, *, backoff=BACKOFF) -> list[str]
     check_required(aws, env, *, backoff=BACKOFF) -> None
@@ -22,6 +22,9 @@ Public API (the pipeline and the targets call these):
         returns the names it seeded (the run lists them).
     list_parameters(aws, env, *, backoff=BACKOFF) -> list[ParameterInfo]
         Names, types, versions, last-modified. Never decrypts and never sees a value.
+    nested_parameters(aws, env, *, backoff=BACKOFF) -> list[str]
+        Parameters below a sub-path of `ssm_path`: not the environment's variables (chamber's
+        layout: the variables are the path's direct children), ignored and listed once.
 
 SecretSet.values(names) gives name -> value (for `exec`, `export`, and a Lambda's encrypted
 environment when `secrets_in_environment` is on); SecretSet.arns(names) gives name -> ARN.
@@ -188,13 +191,19 @@ def _throttled(exc: Exception) -> bool:
 
 
 def read_path(
-    ssm: Any, path: str, *, decrypt: bool = True, backoff: Backoff = BACKOFF
+    ssm: Any,
+    path: str,
+    *,
+    decrypt: bool = True,
+    backoff: Backoff = BACKOFF,
+    recursive: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every parameter under `path`, recursively, all pages; values registered as secrets."""
+    """The direct children of `path` (every parameter below it with `recursive`), all pages;
+    values registered as secrets."""
     found: list[dict[str, Any]] = []
     token: str | None = None
     while True:
-        kwargs: dict[str, Any] = {"Path": path, "Recursive": True, "WithDecryption": decrypt}
+        kwargs: dict[str, Any] = {"Path": path, "Recursive": recursive, "WithDecryption": decrypt}
         if token:
             kwargs["NextToken"] = token
         page = call(ssm.get_parameters_by_path, backoff=backoff, **kwargs)
@@ -324,30 +333,44 @@ def secret_arns(
 def list_parameters(
     aws: AwsContext, env: EnvConfig, *, backoff: Backoff = BACKOFF
 ) -> list[ParameterInfo]:
-    """Metadata of every parameter under the path; DescribeParameters returns no values."""
+    """Metadata of the path's direct children; DescribeParameters returns no values."""
+    infos = [
+        ParameterInfo(
+            name=env_name(parameter["Name"]),
+            parameter=parameter["Name"],
+            type=parameter.get("Type", ""),
+            version=int(parameter.get("Version", 0)),
+            last_modified=parameter.get("LastModifiedDate"),
+        )
+        for parameter in _describe(aws, ssm_path(env), option="OneLevel", backoff=backoff)
+    ]
+    return sorted(infos, key=lambda i: i.name)
+
+
+def nested_parameters(aws: AwsContext, env: EnvConfig, *, backoff: Backoff = BACKOFF) -> list[str]:
+    """Full names of the parameters below sub-paths of the path (metadata only, no value)."""
+    if env.model.secrets is None:
+        return []
     path = ssm_path(env)
+    below = _describe(aws, path, option="Recursive", backoff=backoff)
+    return sorted(p["Name"] for p in below if "/" in p["Name"].removeprefix(path))
+
+
+def _describe(aws: AwsContext, path: str, *, option: str, backoff: Backoff) -> list[dict[str, Any]]:
+    """DescribeParameters under `path` (`OneLevel` or `Recursive`), all pages."""
     ssm = aws.client("ssm")
-    filters = [{"Key": "Path", "Option": "Recursive", "Values": [path.rstrip("/") or "/"]}]
-    infos: list[ParameterInfo] = []
+    filters = [{"Key": "Path", "Option": option, "Values": [path.rstrip("/") or "/"]}]
+    found: list[dict[str, Any]] = []
     token: str | None = None
     while True:
         kwargs: dict[str, Any] = {"ParameterFilters": filters}
         if token:
             kwargs["NextToken"] = token
         page = call(ssm.describe_parameters, backoff=backoff, **kwargs)
-        for parameter in page.get("Parameters", []):
-            infos.append(
-                ParameterInfo(
-                    name=env_name(parameter["Name"]),
-                    parameter=parameter["Name"],
-                    type=parameter.get("Type", ""),
-                    version=int(parameter.get("Version", 0)),
-                    last_modified=parameter.get("LastModifiedDate"),
-                )
-            )
+        found.extend(page.get("Parameters", []))
         token = page.get("NextToken")
         if not token:
-            return sorted(infos, key=lambda i: i.name)
+            return found
 
 
 def seed_missing(

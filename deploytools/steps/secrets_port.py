@@ -35,6 +35,10 @@ class SecretsPort(Protocol):
         """Name -> value: only for Lambdas that take secrets in their encrypted environment."""
         ...
 
+    def nested(self, aws: AwsContext, env: EnvConfig) -> list[str]:
+        """Parameters below sub-paths of the path: ignored (not variables); read-only."""
+        ...
+
 
 class SsmSecrets:
     """Secrets in the environment's SSM Parameter Store path."""
@@ -56,3 +60,6 @@ class SsmSecrets:
 
     def values(self, aws: AwsContext, env: EnvConfig, names: Sequence[str]) -> dict[str, str]:
         return secrets.resolve_secrets(aws, env, names=list(names)).values(names)
+
+    def nested(self, aws: AwsContext, env: EnvConfig) -> list[str]:
+        return secrets.nested_parameters(aws, env)

@@ -22,6 +22,7 @@ from deploytools.steps.amplify.deploy import (
     AccessTokenUnreadable,
     AmplifyResult,
     DeployOptions,
+    LastJob,
     deploy_amplify,
 )
 from deploytools.steps.amplify.desired import (
@@ -61,6 +62,7 @@ __all__ = [
     "BuildSpecProblem",
     "DeployOptions",
     "DesiredApp",
+    "LastJob",
     "Polling",
     "UnresolvedOutputs",
     "amplify_config",

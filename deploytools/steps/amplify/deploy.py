@@ -1,6 +1,12 @@
 """One Amplify deploy: the app and branch reconciled, a RELEASE job started and followed, and
 the result recorded. The repository access token comes from the caller's reader (the secrets
-step's), so this step reads no parameter itself."""
+step's), so this step reads no parameter itself.
+
+A job builds the commit with the app's build spec and environment. When the caller names the
+job its last deploy ran (`DeployOptions.last_job`) and nothing of these changed since (the same
+commit; reconciling the app and branch changed nothing; that job is the branch's latest and
+succeeded), no job is started: a no-op deploy costs no build.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.config.model import Amplify
 from deploytools.errors import BadInput, DeployError
-from deploytools.output import Reporter, StepRecord, register_secret
-from deploytools.steps.amplify.desired import amplify_config, desired_app
+from deploytools.output import Reporter, Status, StepRecord, register_secret
+from deploytools.steps.amplify.api import call
+from deploytools.steps.amplify.desired import DesiredApp, amplify_config, desired_app
 from deploytools.steps.amplify.job import (
     POLLING,
     JobWatch,
@@ -38,11 +45,23 @@ class AccessTokenUnreadable(DeployError):
 
 
 @dataclass(frozen=True)
+class LastJob:
+    """The job the app's last deploy started (and saw succeed), and that deploy's commit."""
+
+    app_id: str
+    job_id: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class DeployOptions:
-    """How the job is waited for, and how the repository access token is read."""
+    """How the job is waited for, how the repository access token is read, and what the last
+    deploy built (no job is started when nothing changed since)."""
 
     polling: Polling = POLLING
     access_token: AccessTokenReader | None = None
+    commit: str | None = None  # the commit being deployed; None: unknown, a job always runs
+    last_job: LastJob | None = None
 
 
 @dataclass(frozen=True)
@@ -114,12 +133,16 @@ def deploy_amplify(
     app_id = outcome.app["appId"]
     branch = ensure_branch(client, app_id, desired, record)
     watch = JobWatch(client, app_id, desired.branch, reporter, options.polling)
-    wait_for_running(watch)
-    job_id = start_release(
-        watch, reason=f"deploytools deploy --env {env.env}", repository=desired.repository
-    )
-    record.change(f"started RELEASE job {job_id}")
-    status = wait(watch, job_id, raise_on_failure=True)
+    built = _already_built(watch, options, record)
+    if built is not None:
+        job_id, status = built, "SUCCEED"
+    else:
+        wait_for_running(watch)
+        job_id = start_release(
+            watch, reason=f"deploytools deploy --env {env.env}", repository=desired.repository
+        )
+        record.change(f"started RELEASE job {job_id}")
+        status = wait(watch, job_id, raise_on_failure=True)
     domain = str(outcome.app.get("defaultDomain", ""))
     url = f"https://{branch.get('displayName') or desired.branch}.{domain}" if domain else ""
     platform_fixed = outcome.diff.platform_fix
@@ -136,7 +159,33 @@ def deploy_amplify(
         changes=tuple(record.changed),
     )
     record.detail["amplify"] = result.as_dict()
+    if built is not None:
+        record.status = Status.UNCHANGED
+        record.summary = _unchanged_summary(desired, job_id)
+        return result
     record.summary = f"{desired.name} job {job_id} {status}" + (
         f" (platform fixed to {PLATFORM})" if platform_fixed else ""
     )
     return result
+
+
+def _already_built(watch: JobWatch, options: DeployOptions, record: StepRecord) -> str | None:
+    """The last deploy's job, when it built what this deploy would build; else None."""
+    last = options.last_job
+    if record.changed or last is None or options.commit is None:
+        return None
+    if (last.app_id, last.commit) != (watch.app_id, options.commit):
+        return None
+    latest = call(
+        watch.client, "list_jobs", appId=watch.app_id, branchName=watch.branch, maxResults=1
+    ).get("jobSummaries", [])
+    if not latest or str(latest[0].get("jobId")) != last.job_id:
+        return None  # a job ran since (a console build, a failed deploy): build again
+    return last.job_id if latest[0].get("status") == "SUCCEED" else None
+
+
+def _unchanged_summary(desired: DesiredApp, job_id: str) -> str:
+    return (
+        f"{desired.name}: no job started; job {job_id} built this commit with this build spec "
+        "and environment"
+    )

@@ -8,7 +8,10 @@ name the Dockerfile uses, with pip and this machine's CA bundle (SSL_CERT_FILE a
 point at the copy inside the image: the package index answers a host-network container over
 HTTPS only with this machine's bundle). It carries Debian's Python, whatever version the
 name asks for, is labelled `org.deploytools.standin=true`, and every build that uses one says
-so once. An engine with a bridge pulls bases as it always does; nothing is made there.
+so once. Any other base such an engine lacks stops the build before the engine is asked for
+it, in one line naming the base and how to get it (`docker load`, or the stand-ins
+scripts/base-images makes). An engine with a bridge pulls bases as it always does; nothing
+is made there.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ CA_IN_IMAGE = "/etc/ssl/certs/ca-certificates.crt"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SYSTEM_WHEELS = "/usr/share/python-wheels"  # Debian's python3-pip-whl
 MAKE_HINT = f"run `bash scripts/services up --python-base` (it makes {LOCAL_PYTHON})"
+# The bases scripts/base-images makes stand-ins for (the examples' own).
+SCRIPT_STANDINS = ("python:3.12-slim", "public.ecr.aws/lambda/python:3.12")
 _PYTHON_REF = re.compile(
     r"^(?:docker\.io/)?(?:library/)?python:3\.\d+(?:\.\d+)?(?:-slim)?(?:-(?:bookworm|bullseye))?$"
 )
@@ -95,12 +100,17 @@ class StandIns:
         self, name: str, dockerfile: Path, *, build_args: Mapping[str, str], platform: str,
         progress: Progress,
     ) -> None:  # fmt: skip
-        """Make sure every python base of `dockerfile` is local, making stand-ins."""
-        bases = [b for b in base_images(_read(dockerfile), build_args) if is_python_base(b.image)]
+        """Make sure every base of `dockerfile` is local: python ones get stand-ins; any
+        other missing one is BuildFailed, before the engine tries to pull it."""
+        bases = base_images(_read(dockerfile), build_args)
         if not bases:
             return
         client = self._client_factory()
         for base in bases:
+            if not is_python_base(base.image):
+                if not _on_loopback(base.image) and _local(client, base.image) is None:
+                    raise missing_base(name, base)
+                continue
             image = _local(client, base.image) or self._make(client, name, base, platform)
             labels = image.labels or {}
             if labels.get(STANDIN_LABEL) == "true" and base.image not in self._named:
@@ -148,6 +158,27 @@ def _read(dockerfile: Path) -> str:
         return dockerfile.read_text(encoding="utf-8")
     except OSError:
         return ""  # the build itself reports a missing Dockerfile
+
+
+def missing_base(name: str, base: Base) -> BuildFailed:
+    """A base this engine lacks and cannot pull, with how to get it here."""
+    where = f"image {name}: FROM {base.image} (line {base.line})"
+    if base.image in SCRIPT_STANDINS:
+        fix = "run `bash scripts/base-images` (it makes stand-ins for " + ", ".join(SCRIPT_STANDINS)
+        fix += ")"
+    else:
+        fix = "`docker load` it (saved with `docker save` where it can be pulled)"
+    return BuildFailed(
+        f"{where} is not on this engine, which cannot pull images here (no bridge network, "
+        f"no registry access); {fix}, or base the image on python:X.Y[-slim], which gets a "
+        "stand-in"
+    )
+
+
+def _on_loopback(image: str) -> bool:
+    """A base in a loopback registry (the sandbox's): the engine can pull that one."""
+    host = image.split("/", 1)[0] if "/" in image else ""
+    return host.split(":", 1)[0] in ("localhost", "::1") or host.startswith("127.")
 
 
 def _local(client: Any, ref: str) -> Any:

@@ -14,7 +14,7 @@ from deploytools.config.model import LambdaTarget, Target
 from deploytools.output import Reporter, StepRecord
 from deploytools.steps.targets import batch, ecs, eks, lambda_
 from deploytools.steps.targets.base import Refresher, RefreshInputs, RolledBack, TargetState
-from deploytools.steps.targets.lambda_zip import ZipPackage, build_zip
+from deploytools.steps.targets.lambda_zip import ZipPackage, build_package
 
 REFRESHERS: dict[str, type[Refresher]] = {
     "ecs": ecs.Refresher,
@@ -53,12 +53,13 @@ def refresher_for(
 def package_target(
     name: str, target: LambdaTarget, *, root: Path, out: Path, record: StepRecord
 ) -> ZipPackage:
-    """Build a zip Lambda's package (deterministic, excludes applied) and record it.
+    """Build a zip Lambda's package (deterministic, excludes applied, its requirements
+    installed for its runtime and architecture) and record it.
 
     A local file is no change to what runs: the target says whether Lambda gets new code, so
     a redeploy of the same package stays a no-op that records nothing."""
     assert target.package is not None  # the pipeline packages zip targets only
-    built = build_zip(root / target.package.source, out=out, excludes=list(target.package.excludes))
+    built = build_package(root, target.package, out=out)
     record.detail["zip"] = str(built.path)
     record.summary = f"{built.summary}, CodeSha256 {built.code_sha256}"
     return built

@@ -24,5 +24,14 @@ class TerraformFailed(DeployError):
         super().__init__(f"terraform {command} failed:\n{diagnostics}")
 
 
+class KnownTerraformFailure(TerraformFailed):
+    """A failure whose cause is known (a provider the mirror lacks, a provider crash, an API
+    the endpoint lacks): one line naming it and the fix instead of Terraform's text."""
+
+    def __init__(self, command: str, summary: str, diagnostics: str) -> None:
+        DeployError.__init__(self, f"terraform {command} failed: {summary}")
+        self.command, self.summary, self.diagnostics = command, summary, diagnostics
+
+
 class PlanTampered(DeployError):
     """The saved plan is not the one that was summarised and reviewed: apply refused."""

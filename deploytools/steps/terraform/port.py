@@ -8,7 +8,7 @@ sandbox, `deploytools_sandbox` is true, so a root can turn off what the sandbox 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -49,6 +49,8 @@ class TerraformInputs:
     root: Path  # the folder of deploytools.yml; terraform.dir is relative to it
     images: Mapping[str, str]  # image name -> repository@digest
     packages: Mapping[str, Package] = field(default_factory=dict)  # target name -> zip
+    var_files: Sequence[Path] = ()  # -var-file= paths in order (resolve_var_files)
+    targets: Sequence[str] = ()  # -target= addresses: apply only these (and what they need)
     apply: bool = True  # False: plan, discard the plan, and read the current outputs
     sandbox: SandboxState | None = None
 
@@ -94,11 +96,11 @@ class TerraformCli:
         )
         tf_root = (inputs.root / section.dir).resolve()
         if inputs.sandbox is None:
-            return _run(tf_root, env_vars, section.backend_config, reporter, apply=inputs.apply)
+            return _run(tf_root, env_vars, section.backend_config, reporter, inputs)
         with sandbox_backend(tf_root, inputs.sandbox.state_dir) as sandbox_env:
             # The root's backend settings belong to its real backend, not the sandbox's.
             env_vars = {**env_vars, **sandbox_env, MIRROR_SEARCH_ENV: "1"}
-            return _run(tf_root, env_vars, {}, reporter, apply=inputs.apply)
+            return _run(tf_root, env_vars, {}, reporter, inputs)
 
 
 def _run(
@@ -106,8 +108,7 @@ def _run(
     env_vars: dict[str, str],
     backend_config: Mapping[str, str],
     reporter: Reporter,
-    *,
-    apply: bool,
+    inputs: TerraformInputs,
 ) -> TerraformOutputs:
     """init, plan, then apply (or discard the plan and read the current outputs)."""
     try:
@@ -115,8 +116,8 @@ def _run(
     except TerraformNotInstalled as exc:
         raise Unavailable("terraform", str(exc)) from exc
     runner.init(backend_config=backend_config)
-    summary = runner.plan()
-    if not apply:
+    summary = runner.plan(var_files=inputs.var_files, targets=inputs.targets)
+    if not inputs.apply:
         runner.discard(summary)
         try:  # the outputs of the last apply: empty before the first one
             return TerraformOutputs(runner.outputs())

@@ -20,13 +20,13 @@ from typing import Any
 from deploytools import proc
 from deploytools.errors import BadInput
 from deploytools.output import Reporter, Status
-from deploytools.output.mask import register_secret
-from deploytools.steps.terraform import init_state
+from deploytools.output.mask import redact, register_secret
+from deploytools.steps.terraform import init_state, known_failures
 from deploytools.steps.terraform import plan as planlib
 from deploytools.steps.terraform.binary import find_terraform
 from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_config
 from deploytools.steps.terraform.diagnostics import error_blocks
-from deploytools.steps.terraform.errors import PlanTampered, TerraformFailed
+from deploytools.steps.terraform.errors import KnownTerraformFailure, PlanTampered, TerraformFailed
 from deploytools.steps.terraform.plan import PlanSummary
 from deploytools.steps.terraform.region import refuse_mismatch, region_variables
 from deploytools.steps.terraform.state_outputs import local_state_path, read_outputs
@@ -145,7 +145,13 @@ class TerraformRunner:
             self._run("validate", ["validate", "-no-color"])
             record.summary = str(self.dir)
 
-    def plan(self, *, destroy: bool = False, var_files: Sequence[Path] = ()) -> PlanSummary:
+    def plan(
+        self,
+        *,
+        destroy: bool = False,
+        var_files: Sequence[Path] = (),
+        targets: Sequence[str] = (),
+    ) -> PlanSummary:
         """Plan to a file and summarise it; the summary carries the file's sha256.
 
         `var_files` become `-var-file=` arguments in their order (a later file wins), as
@@ -157,6 +163,7 @@ class TerraformRunner:
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={path}",
         ]  # fmt: skip
         args += [f"-var-file={file}" for file in var_files]
+        args += [f"-target={address}" for address in targets]  # only these, and what they need
         if destroy:
             args.append("-destroy")
         with self.reporter.step("terraform plan") as record:
@@ -306,7 +313,14 @@ class TerraformRunner:
         with self._heartbeat(heartbeat):
             result = proc.run([str(self.binary), *args], cwd=self.dir, env=self.env, check=False)
         if result.returncode not in ok_codes:
-            raise TerraformFailed(command, error_blocks(result.stderr, result.stdout))
+            diagnostics = error_blocks(result.stderr, result.stdout)
+            known = known_failures.summarise(
+                f"{result.stderr}\n{result.stdout}",
+                emulated=known_failures.emulated_endpoints(self.env),
+            )
+            if known:
+                raise KnownTerraformFailure(command, redact(known), diagnostics)
+            raise TerraformFailed(command, diagnostics)
         return result
 
     @contextlib.contextmanager

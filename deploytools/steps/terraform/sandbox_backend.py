@@ -6,6 +6,11 @@ file gives the root a local backend whose state file is under the sandbox's fold
 TF_DATA_DIR moves `.terraform` (providers, modules, backend settings) beside it. Terraform
 merges `*_override.tf` over the root's `terraform` block, so this works whatever backend the
 root declares. The file exists only while the run does.
+
+`terraform init` writes the provider lock file into the root itself (nothing moves it). A root
+that has none keeps the sandbox's beside the sandbox state: put in for the run, taken back
+after it, so a sandbox run leaves no file beside the user's code. A root's own lock file is
+the user's: a sandbox init that rewrote it (its mirror's hashes) gets the user's bytes back.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deploytools.errors import BadInput
+from deploytools.steps.terraform.init_state import LOCK_FILE
 
 OVERRIDE_FILE = "deploytools_sandbox_override.tf"
 
@@ -37,6 +43,23 @@ def sandbox_backend(root: Path, state_dir: Path) -> Iterator[dict[str, str]]:
         f'terraform {{\n  backend "local" {{\n    path = {state}\n  }}\n}}\n'
     )
     try:
-        yield {"TF_DATA_DIR": str(state_dir / "data")}
+        with _lock_file_kept(root / LOCK_FILE, state_dir / LOCK_FILE):
+            yield {"TF_DATA_DIR": str(state_dir / "data")}
     finally:
         override.unlink(missing_ok=True)
+
+
+@contextmanager
+def _lock_file_kept(lock: Path, kept: Path) -> Iterator[None]:
+    """The root's lock file as it was before the run; the sandbox's own kept at `kept`."""
+    users = lock.read_bytes() if lock.is_file() else None
+    if users is None and kept.is_file():
+        lock.write_bytes(kept.read_bytes())  # the same providers: init stays skippable
+    try:
+        yield
+    finally:
+        if users is None:
+            if lock.is_file():
+                lock.replace(kept)
+        elif not lock.is_file() or lock.read_bytes() != users:
+            lock.write_bytes(users)
