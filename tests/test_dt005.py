@@ -214,3 +214,10 @@ def test_the_prefilter_lets_each_kind_through() -> None:
     ]:
         assert candidate_lines(f"x = 1\nvalue = {text!r}\n") == [2], text
     assert candidate_lines('TABLE = os.getenv("TABLE_1", "t1")\nimport resource\n') == []
+
+
+def test_line_numbers_hold_past_a_character_whose_lower_case_is_longer() -> None:
+    from deploytools.checks.secret_scan import candidate_lines
+
+    # Each "İ" lowers to two characters: unchecked, the offsets would slide onto line 3.
+    assert candidate_lines("İ" * 10 + "\nx = password\ny = 1\n") == [2]

@@ -13,6 +13,7 @@ is imported on the first candidate line (it imports requests), and never verifie
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +51,7 @@ LOWER_ANCHORS = tuple(
 MAILCHIMP = re.compile(r"[0-9a-z]{32}-us\d")  # searched where "-us" occurs
 TELEGRAM = re.compile(r"0{8,10}:[\w-]{35}")  # searched with every digit made a 0
 ZEROS = str.maketrans("123456789", "000000000")
+ASCII_LOWER = str.maketrans(string.ascii_uppercase + "Ñ", string.ascii_lowercase + "ñ")
 # Not secrets: an address is DT005's endpoint half's business, not a credential.
 LEFT_OUT = {"Public IP (ipv4)"}
 # detect-secrets' plugins that name the secret's kind; the keyword and entropy plugins only
@@ -71,6 +73,8 @@ class Secret:
 def candidate_lines(text: str) -> list[int]:
     """The numbers (1-based) of the lines any plugin could find a secret on."""
     lower = text.lower()
+    if len(lower) != len(text):  # a character whose lower case is longer ("İ"): keep offsets
+        lower = text.translate(ASCII_LOWER)
     starts: set[int] = set()
     for pattern in ANCHORS:
         starts.update(m.start() for m in pattern.finditer(text))
