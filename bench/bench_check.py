@@ -29,9 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = os.environ.get("DEPLOYTOOLS_CHECKOV", "checkov")
 
+# A comment and a reference: python-hcl2 reads this file (checks.hcl_subset reads the plain ones).
 SERVICE_TF = """\
+# The service behind the load balancer.
 resource "aws_ecs_service" "svc{n}" {{
-  name                              = "svc{n}"
+  name                              = var.name{n}
   health_check_grace_period_seconds = 120
   load_balancer {{
     container_name = "api"

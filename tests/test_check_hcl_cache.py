@@ -37,6 +37,7 @@ def _no_hcl2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise HclSyntaxError(1, 1)
 
     monkeypatch.setattr(hcl_cache, "parse_text", refuse)
+    monkeypatch.setattr(hcl_cache, "parse_subset", lambda text: None)
     return calls
 
 

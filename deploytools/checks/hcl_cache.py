@@ -1,7 +1,8 @@
 """python-hcl2's output for unchanged Terraform files, kept between runs.
 
 python-hcl2 (lark, in pure Python) takes about 2 ms a file, most of `check`'s time on a
-repository with many .tf files, so its output is kept per repository, keyed by the file's
+repository with many .tf files; plain files are read without it (checks.hcl_subset), and its
+output is kept per repository, keyed by the file's
 content and the python-hcl2 version. A file that might hold a secret (any line DT005's
 prefilter flags) is never cached: its values must not be copied out of the repository. Each
 run rewrites the cache with the entries it used, so it holds one repository's files, once;
@@ -18,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from deploytools.checks.hcl_subset import parse_subset
 from deploytools.checks.secret_scan import candidate_lines
 from deploytools.lib.hcl import HclSyntaxError, parse_text
 
@@ -62,6 +64,9 @@ class HclCache:
 
     @staticmethod
     def _parse(text: str) -> dict[str, Any]:
+        plain = parse_subset(text)
+        if plain is not None:
+            return {"parsed": plain}
         try:
             return {"parsed": parse_text(text)}
         except HclSyntaxError as exc:
