@@ -121,7 +121,7 @@ def test_a_provider_terraform_cannot_install_means_validate_did_not_run(
 
 
 @pytest.mark.usefixtures("terraform_bin")
-def test_validate_that_did_not_run_is_in_the_json_and_sarif_documents(
+def test_validate_that_did_not_run_is_in_the_json_sarif_and_github_outputs(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = repo / "valid"
@@ -136,6 +136,11 @@ def test_validate_that_did_not_run_is_in_the_json_and_sarif_documents(
     (invocation,) = json.loads(capsys.readouterr().out)["runs"][0]["invocations"]
     (note,) = invocation["toolExecutionNotifications"]
     assert note["level"] == "warning" and note["message"]["text"] == line
+    assert main(["--config", config, "check", "--format", "github"]) == 0
+    captured = capsys.readouterr()
+    (annotation,) = [a for a in captured.out.splitlines() if a.startswith("::warning")]
+    assert annotation.startswith("::warning title=terraform validate::" + NOT_RUN)
+    assert "unavailable" not in captured.err  # said once, as the annotation
 
 
 @pytest.mark.usefixtures("repo")
