@@ -42,6 +42,7 @@ BEYOND = [
     'resource "a" "b" {\n  x = 1\n',
     'resource "a" "b" {\n  x = "a\\"b"\n}\n',
     'resource "a" "b" {\n  x = foo-bar\n}\n',
+    "locals {\n  café = 1\n}\n",  # Terraform accepts it, python-hcl2 does not: its warning
 ]
 
 

@@ -1,10 +1,11 @@
 """The plainest Terraform files read without python-hcl2, with its very output.
 
-python-hcl2 takes about 2 ms a file (lark in pure Python); most .tf files are blocks of
-`name = literal` lines, which a line reader turns into the same dict in a few microseconds.
-Anything beyond that subset (comments, expressions, interpolation, heredocs, escapes, floats,
-multi-line values, labels without quotes, attributes outside a block) returns None, and
-python-hcl2 reads the file. tests/test_check_hcl_subset.py holds the two to the same output.
+python-hcl2 takes about 2 ms a file (lark in pure Python); a file of blocks of
+`name = literal` lines (variables, plain policy documents) a line reader turns into the same
+dict in microseconds. Anything beyond that subset (comments, expressions, interpolation,
+heredocs, escapes, floats, multi-line values, labels without quotes, attributes outside a
+block, non-ASCII text) returns None, and python-hcl2 reads the file.
+tests/test_check_hcl_subset.py holds the two to the same output.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_OPEN = re.compile(r'([A-Za-z_][\w-]*)((?:[ \t]+"[^"\\$%]*")*)[ \t]*\{')
-_ATTRIBUTE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*(.+)")
+# ASCII only: python-hcl2 8.x refuses the Unicode letters in names that Terraform accepts.
+_OPEN = re.compile(r'([A-Za-z_][\w-]*)((?:[ \t]+"[^"\\$%]*")*)[ \t]*\{', re.ASCII)
+_ATTRIBUTE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*=[ \t]*(.+)", re.ASCII)
 _LABEL = re.compile(r'"[^"]*"')
 _STRING = re.compile(r'"[^"\\$%]*"')
 _INTEGER = re.compile(r"-?[0-9]+")
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LIST = re.compile(r"\[(.*)\]")
-_ITEM = re.compile(r'[ \t]*("[^"\\$%]*"|-?[0-9]+|true|false|null)[ \t]*(,|$)')
+_ITEM = re.compile(r'[ \t]*("[^"\\$%]*"|-?[0-9]+|true|false|null)[ \t]*(,|$)', re.ASCII)
 _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
 _IN_STRINGS = ("${", "%{", "\\")  # interpolation, templates, escapes
 _OUTSIDE_STRINGS = ("#", "//", "/*", "<<")  # comments, heredocs
@@ -32,7 +34,7 @@ class _Beyond(Exception):
 
 def parse_subset(text: str) -> dict[str, Any] | None:
     """python-hcl2's output for a file of plain blocks, else None."""
-    if any(marker in text for marker in _IN_STRINGS):
+    if not text.isascii() or any(marker in text for marker in _IN_STRINGS):
         return None
     bare = _STRINGS.sub('""', text)
     if any(marker in bare for marker in _OUTSIDE_STRINGS):
