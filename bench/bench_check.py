@@ -4,11 +4,13 @@ checkov on the same tree.
 Each tree is an app repository as teams write them: Python modules, Terraform folders (a
 service, IAM policies, variables), Dockerfiles with .dockerignore, Markdown, JSON data and a
 workflow, in that mix, in a git work tree (so check lists it with git ls-files). check runs in
-a fresh process, as a user runs it; the time per 1k files leaves out its start-up (measured
-on an empty repository). checkov runs with its own default frameworks (not in --tiny).
-Prints; asserts nothing. Goal: at most 50 ms per 1k files.
+a fresh process, as a user runs it, twice: first with an empty cache (a fresh CI checkout),
+then on the unchanged tree (python-hcl2's output cached); the time per 1k files leaves out its
+start-up (measured on an empty repository). checkov runs with its own default frameworks (not
+in --tiny). Prints; asserts nothing. Goals: issue #13's, under 2 s on 5,000 files; and at most
+50 ms per 1k files beyond start-up without the HCL-parsing rules.
 
-    python bench/bench_check.py                  # 1k, 10k, 50k files; checkov up to 10k
+    python bench/bench_check.py                  # 1k, 5k, 10k, 50k files; checkov up to 10k
     python bench/bench_check.py --checkov-max 50000
     python bench/bench_check.py --tiny           # 60 files, to prove it runs
 """
@@ -21,14 +23,17 @@ import resource
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = os.environ.get("DEPLOYTOOLS_CHECKOV", "checkov")
 
+# A comment and a reference: python-hcl2 reads this file (checks.hcl_subset reads the plain ones).
 SERVICE_TF = """\
+# The service behind the load balancer.
 resource "aws_ecs_service" "svc{n}" {{
-  name                              = "svc{n}"
+  name                              = var.name{n}
   health_check_grace_period_seconds = 120
   load_balancer {{
     container_name = "api"
@@ -135,6 +140,10 @@ def checkov_seconds(tree: Path) -> float | None:
     return seconds
 
 
+def _per_k(seconds: float, *, startup: float, files: int) -> float:
+    return max(seconds - startup, 0.0) / files * 1_000_000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="one 60-file tree, to prove it runs")
@@ -142,12 +151,14 @@ def main() -> int:
         "--checkov-max", type=int, default=10_000, help="largest tree to run checkov on"
     )
     args = parser.parse_args()
-    sizes = [60] if args.tiny else [1_000, 10_000, 50_000]
+    sizes = [60] if args.tiny else [1_000, 5_000, 10_000, 50_000]
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     checkov_max = 0 if args.tiny else args.checkov_max
+    goal: tuple[float, float] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-check-") as scratch:
+        os.environ["XDG_CACHE_HOME"] = str(Path(scratch, "cache"))  # cold at first, ours only
         empty = Path(scratch, "empty")
         empty.mkdir()
         subprocess.run(["git", "init", "-q", str(empty)], check=True)
@@ -156,24 +167,32 @@ def main() -> int:
         for size in sizes:
             tree = Path(scratch, f"tree{size}")
             count = generate(tree, size)
-            seconds = check_seconds(tree)
-            per_k_ms = max(seconds - startup, 0.0) / count * 1_000_000
+            per_k = partial(_per_k, startup=startup, files=count)
+            first = check_seconds(tree)
+            again = check_seconds(tree)
             light = check_seconds(tree, WITHOUT_HCL)
-            light_ms = max(light - startup, 0.0) / count * 1_000_000
+            if size == 5_000:
+                goal = (first, again)
             line = (
-                f"{count} files: check {seconds:.2f} s CPU ({per_k_ms:.0f} ms per 1k files; "
-                f"{light_ms:.0f} ms without the HCL-parsing rules)"
+                f"{count} files: check {first:.2f} s CPU first run, {again:.2f} s unchanged "
+                f"({per_k(first):.0f} / {per_k(again):.0f} ms per 1k files; "
+                f"{per_k(light):.0f} ms without the HCL-parsing rules)"
             )
             if size <= checkov_max:
                 other = checkov_seconds(tree)
                 if other is None:
                     line += f"; checkov not found ({CHECKOV})"
                 else:
-                    line += f"; checkov {other:.2f} s CPU; check / checkov {seconds / other:.2f}"
+                    line += f"; checkov {other:.2f} s CPU; check / checkov {first / other:.2f}"
             else:
                 line += f"; checkov not run (over --checkov-max {checkov_max})"
             print(line, flush=True)
-    print("goal: at most 50 ms per 1k files (beyond start-up)")
+    if goal is not None:
+        print(
+            f"goal (issue #13): under 2 s on 5,000 files: {goal[0]:.2f} s first run, "
+            f"{goal[1]:.2f} s unchanged"
+        )
+    print("goal: at most 50 ms per 1k files without the HCL-parsing rules (beyond start-up)")
     return 0
 
 

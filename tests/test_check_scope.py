@@ -65,7 +65,7 @@ def test_paths_are_relative_to_the_repository_root(
     monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(monorepo)
-    assert main(["--config", "svc/deploytools.yml", "check"]) == 3
+    assert main(["--config", "svc/deploytools.yml", "check", "--no-terraform-validate"]) == 3
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (
         "infra/main.tf:1: DT007 error: kubernetes_deployment.api has no depends_on on the EKS "

@@ -3,6 +3,7 @@ it cannot parse without saying so."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -92,21 +93,73 @@ def test_a_valid_file_python_hcl2_cannot_parse_is_a_warning(
     ]
 
 
+def _unreachable_provider(root: Path) -> None:
+    (root / "infra" / "providers.tf").write_text(
+        'terraform {\n  required_providers {\n    nothing = { source = "deploytools-test/nothing" }'
+        "\n  }\n}\n"
+    )
+
+
+NOT_RUN = (
+    "unavailable: terraform validate on infra: Failed to query available provider packages: "
+    "Could not retrieve the list of available versions for provider deploytools-test/nothing"
+)
+
+
 @pytest.mark.usefixtures("terraform_bin")
 def test_a_provider_terraform_cannot_install_means_validate_did_not_run(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = repo / "valid"
     shutil.copytree(FIXTURES / "valid", root)
-    (root / "infra" / "providers.tf").write_text(
-        'terraform {\n  required_providers {\n    nothing = { source = "deploytools-test/nothing" }'
-        "\n  }\n}\n"
-    )
+    _unreachable_provider(root)
     assert main(["--config", str(root / "deploytools.yml"), "check"]) == 0
-    captured = capsys.readouterr()
-    assert captured.out.splitlines() == ["0 error(s), 0 warning(s)"]
-    assert captured.err.startswith(
-        "terraform validate did not run on infra: Failed to query available provider packages: "
-        "Could not retrieve the list of available versions for provider deploytools-test/nothing"
-    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(NOT_RUN)
+    assert out[1:] == ["0 error(s), 0 warning(s)"]
     assert not (repo / "cache" / "deploytools" / "terraform-validate").exists()  # not cached
+
+
+@pytest.mark.usefixtures("terraform_bin")
+def test_validate_that_did_not_run_is_in_the_json_sarif_and_github_outputs(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = repo / "valid"
+    shutil.copytree(FIXTURES / "valid", root)
+    _unreachable_provider(root)
+    config = str(root / "deploytools.yml")
+    assert main(["--config", config, "check", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    (line,) = json.loads(captured.out)["not_run"]
+    assert line.startswith(NOT_RUN) and captured.err.startswith(NOT_RUN)
+    assert main(["--config", config, "check", "--format", "sarif"]) == 0
+    (invocation,) = json.loads(capsys.readouterr().out)["runs"][0]["invocations"]
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "warning" and note["message"]["text"] == line
+    assert main(["--config", config, "check", "--format", "github"]) == 0
+    captured = capsys.readouterr()
+    (annotation,) = [a for a in captured.out.splitlines() if a.startswith("::warning")]
+    assert annotation.startswith("::warning title=terraform validate::" + NOT_RUN)
+    assert "unavailable" not in captured.err  # said once, as the annotation
+
+
+@pytest.mark.usefixtures("repo")
+def test_without_terraform_check_says_validate_did_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bin_dir = tmp_path / "bin"  # git only: no terraform on PATH
+    bin_dir.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    code, out = _check("unknown", capsys)
+    assert (code, out) == (
+        0,
+        [
+            "unavailable: terraform validate: terraform is not installed; install Terraform "
+            "(https://developer.hashicorp.com/terraform/install) and put it on PATH, or pass "
+            "--no-terraform-validate",
+            "0 error(s), 0 warning(s)",
+        ],
+    )

@@ -50,7 +50,7 @@ def test_positive_fixture_finds_each_kind_with_file_and_line() -> None:
         "committed env file .env (API_KEY, DB_HOST): secrets in the repository reach every clone"
     )
     assert messages[("app/settings.py", 3)] == (
-        "an AWS access key id is written in the file (AKIA… (20 characters))"
+        "AWS Access Key is written in the file (AKIA… (20 characters))"
     )
     assert messages[("app/settings.py", 7)] == (
         "db_password is set to a literal secret (corr… (28 characters))"
@@ -147,3 +147,77 @@ def test_inline_ignore_is_listed_as_a_waiver() -> None:
     report = check_report(CheckContext(root=root, config=load_config(root / "deploytools.yml")))
     waived = [(w.finding.file, w.finding.line, w.source, w.reason) for w in report.waived]
     assert waived == [("app/settings.py", 9, "inline", "no reason given")]
+
+
+# Built at run time so that no scanner of this repository mistakes the test for a leak.
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9"
+    + ".eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+    + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (f'charge_with = "{STRIPE}"', "Stripe Access Key (sk_l… (32 characters))"),
+        (
+            f'headers = {{"Authorization": "Bearer {JWT}"}}',
+            "JSON Web Token (eyJh… (49 characters))",
+        ),
+        (
+            'DATABASE_URL = "postgres://app:" + "Zq8vK2mW9xTnB4@db.internal:5432/app"'.replace(
+                '" + "', ""
+            ),
+            "Basic Auth Credentials (Zq8v… (14 characters))",
+        ),
+    ],
+)
+def test_detect_secrets_plugins_name_what_they_find(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    """Kinds our own patterns never knew: detect-secrets' plugins find them."""
+    (tmp_path / "app.py").write_text(line + "\n")
+    kind, _, shown = message.partition(" (")
+    expected = f"{kind} is written in the file ({shown}"
+    assert [(f.line, f.message) for f in dt005(tmp_path)] == [(1, expected)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'secret_id = "123e4567-e89b-12d3-a456-426614174000"',  # a UUID
+        'client_secret = "abcdefghijklmnopqrstuvwxyz"',  # a sequence
+        'api_key = "$API_KEY_FROM_THE_ENVIRONMENT"',  # a $variable
+        'password = get_secret("db-password-parameter")',  # an indirect reference
+    ],
+)
+def test_detect_secrets_heuristic_filters_apply(tmp_path: Path, line: str) -> None:
+    (tmp_path / "app.py").write_text(line + "\n")
+    assert dt005(tmp_path) == []
+
+
+def test_the_prefilter_lets_each_kind_through() -> None:
+    from deploytools.checks.secret_scan import candidate_lines
+
+    for text in [
+        STRIPE,
+        JWT,
+        "AKIA" + "Z7Q3XK5M2RTY8W4N",
+        "-----BEGIN RSA " + "PRIVATE KEY-----",
+        "https://user" + ":pw1234@host",
+        "xox" + "b-2048-4096-aBcD",
+        "ibm_" + "key = " + "a" * 44,
+        "mailchimp = " + "0123456789abcdef" * 2 + "-us1",
+        "telegram = 123456789" + ":" + "A" * 35,
+    ]:
+        assert candidate_lines(f"x = 1\nvalue = {text!r}\n") == [2], text
+    assert candidate_lines('TABLE = os.getenv("TABLE_1", "t1")\nimport resource\n') == []
+
+
+def test_line_numbers_hold_past_a_character_whose_lower_case_is_longer() -> None:
+    from deploytools.checks.secret_scan import candidate_lines
+
+    # Each "İ" lowers to two characters: unchecked, the offsets would slide onto line 3.
+    assert candidate_lines("İ" * 10 + "\nx = password\ny = 1\n") == [2]

@@ -1,7 +1,12 @@
 """DT005: committed .env files and secret-looking literals; hard-coded AWS endpoint URLs.
 
 Secrets belong in SSM Parameter Store (read at deploy and run time), endpoints in Terraform
-outputs. A line carrying detect-secrets' `pragma: allowlist secret` is skipped, and one carrying
+outputs. Literals are found by detect-secrets' plugins and heuristic filters (checks.secret_scan),
+on the lines its prefilter flags; an assignment of a literal to a secret-sounding name that its
+keyword list lacks (`*_TOKEN`, `access_key`) is reported too. Placeholders (EXAMPLE, `<...>`,
+`${VAR}`) and names that hold a reference (`secret_arn`, `token_url`) are not secrets.
+
+A line carrying detect-secrets' `pragma: allowlist secret` is skipped, and one carrying
 `deploytools: ignore DT005 -- reason` (in any comment syntax) is waived and listed as such, which
 is how test fixtures and documented examples opt out. A secret in documentation (Markdown,
 reStructuredText, a docs/ folder) is a warning: it is usually an example, but one that looks
@@ -19,6 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
+from deploytools.checks.secret_scan import (
+    NAME_WORDS,
+    candidate_lines,
+    filtered_out,
+    secrets_in_line,
+)
 
 RULE = "DT005"
 # detect-secrets' allowlist comment; `deploytools: ignore DT005` is a waiver (checks.waivers).
@@ -41,7 +52,6 @@ CODE_SUFFIXES = {
     ".vue", ".svelte", ".cs", ".rs", ".sh", ".swift", ".scala",
 }  # fmt: skip
 
-SECRET_WORD = r"(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key)"  # noqa: S105 (a pattern, not a password)
 # Names that hold a reference to a secret, not the secret itself.
 REFERENCE_NAME = re.compile(
     r"(?i)(?:name|names|arn|path|url|uri|file|env|var|variable|param|parameter|id|header|type|"
@@ -52,25 +62,8 @@ PLACEHOLDER = re.compile(
     r"^\$|\$\{|\{\{|%\(|^https?://|^/|^\./"
 )
 ENV_REFERENCE = re.compile(r"^[A-Z][A-Z0-9_]*$")  # the name of a variable, not a value
-SECRET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("an AWS access key id", re.compile(r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b")),
-    (
-        "an AWS secret access key",
-        re.compile(
-            r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
-        ),
-    ),
-    ("a GitHub token", re.compile(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,})\b")),
-    ("a GitHub token", re.compile(r"\b(github_pat_[A-Za-z0-9_]{22,})\b")),
-    ("a Slack token", re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})")),
-    (
-        "a Slack webhook URL",
-        re.compile(r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+)"),
-    ),
-    ("a private key", re.compile(r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----)")),
-]
 GENERIC = re.compile(
-    r"(?P<key>[A-Za-z0-9_.-]*" + SECRET_WORD + r"[A-Za-z0-9_.-]*)[\"']?\s*"
+    r"(?P<key>[A-Za-z0-9_.-]*" + NAME_WORDS + r"[A-Za-z0-9_.-]*)[\"']?\s*"
     r"(?::\s*[A-Za-z_][\w.\[\]]*\s*)?(?::=|=>|=|:)\s*"
     r"(?P<quote>[\"'])(?P<value>[^\"'\s]{12,})(?P=quote)",
     re.IGNORECASE,
@@ -90,19 +83,14 @@ ENDPOINTS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"\b(?:https?://)?(?:[A-Za-z0-9-]+\.)?d[a-z0-9]{6,}\.amplifyapp\.com\S*"),
     ),
 ]
-# Every line a pattern above can match contains one of these (a superset, checked per file).
-MAYBE_SECRET = re.compile(
-    r"(?i)AKIA|ASIA|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|PRIVATE KEY|"
-    + SECRET_WORD
-)
 MAYBE_ENDPOINT = re.compile(r"(?i)amazonaws\.com|\.on\.aws|amplifyapp\.com")
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(?P<value>.*)$")
-SECRET_NAME = re.compile(r"(?i)" + SECRET_WORD + r"|credential|private")
+SECRET_NAME = re.compile(r"(?i)" + NAME_WORDS + r"|credential|private")
 
 
 def preview(secret: str) -> str:
     """Enough to find the value, not enough to use it."""
-    if secret.startswith("-----BEGIN"):
+    if "PRIVATE KEY" in secret:
         return secret
     return f"{secret[:4]}… ({len(secret)} characters)"
 
@@ -199,14 +187,17 @@ def is_documentation(rel: str) -> bool:
 
 
 def _literals(ctx: CheckContext, path: Path, text: str, ssm_hint: str) -> Iterator[Finding]:
-    if not MAYBE_SECRET.search(text):
-        return  # one scan of the whole text spares the per-line patterns on most files
+    numbers = candidate_lines(text)
+    if not numbers:
+        return  # the prefilter spares detect-secrets most files
     rel = ctx.rel(path)
     in_docs = is_documentation(rel)
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n")
+    for number in numbers:
+        line = lines[number - 1].rstrip("\r")
         if _ignored(line):
             continue
-        found = _secret_in(line)
+        found = _secret_in(rel, line, number)
         if found and in_docs:
             yield Finding(
                 rel, number, RULE, f"{found} in documentation",
@@ -222,15 +213,25 @@ def _literals(ctx: CheckContext, path: Path, text: str, ssm_hint: str) -> Iterat
             )  # fmt: skip
 
 
-def _secret_in(line: str) -> str | None:
+def _secret_in(rel: str, line: str, number: int) -> str | None:
     """What secret the line holds, shown redacted; None if it holds none."""
-    for what, pattern in SECRET_PATTERNS:
-        match = pattern.search(line)
-        if match and "EXAMPLE" not in match.group(1):
-            return f"{what} is written in the file ({preview(match.group(1))})"
+    for secret in secrets_in_line(rel, line, number):
+        if PLACEHOLDER.search(secret.value) or "EXAMPLE" in secret.value:
+            continue
+        if not secret.general:
+            return f"{secret.kind} is written in the file ({preview(secret.value)})"
+        if ENV_REFERENCE.match(secret.value) or (
+            secret.name and REFERENCE_NAME.search(secret.name.rstrip("_-."))
+        ):
+            continue
+        if secret.name:
+            return f"{secret.name} is set to a literal secret ({preview(secret.value)})"
+        return f"{secret.kind} is written in the file ({preview(secret.value)})"
     for match in GENERIC.finditer(line):
         key, value = match["key"], match["value"]
         if REFERENCE_NAME.search(key.rstrip("_-.")) or _placeholder(value):
+            continue
+        if filtered_out(value, line):
             continue
         return f"{key} is set to a literal secret ({preview(value)})"
     return None

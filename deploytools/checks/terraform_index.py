@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploytools.checks.hcl_cache import HclCache
 from deploytools.checks.index import FileIndex, IndexedFile
-from deploytools.lib.hcl import HclSyntaxError, TfFile, parse_file, unquote
+from deploytools.lib.hcl import HclSyntaxError, TfFile, tf_file, unquote
 
 LOCAL_SOURCE = ("./", "../")
 _SOURCE = re.compile(r"^\s*source\s*=", re.M)
@@ -53,6 +54,7 @@ class TerraformIndex:
         self.unparseable: list[Unparseable] = []
         self.missing_modules: list[MissingModule] = []
         self._rel: dict[Path, str] = {}
+        self._cache = HclCache(index.root)
         if roots is None:
             for entry in candidates:
                 if entry.name.endswith(".tf"):
@@ -61,6 +63,7 @@ class TerraformIndex:
                 self._follow(tf)
         else:
             self._walk(roots)
+        self._cache.save()
 
     @property
     def folders(self) -> set[str]:
@@ -82,8 +85,9 @@ class TerraformIndex:
                         queue.append(module_folder)
 
     def _parse(self, entry: IndexedFile) -> TfFile | None:
+        text = self._read(entry.path)
         try:
-            tf = parse_file(entry.path, self._read(entry.path))
+            tf = tf_file(entry.path, text, self._cache.parse(text))
         except HclSyntaxError as exc:
             self.unparseable.append(Unparseable(entry.rel, exc.line, exc.column))
             return None

@@ -4,11 +4,11 @@ scratch data dir, then `terraform validate -json`, each diagnostic at its file a
 It catches what reading the files cannot: an argument a resource does not have, a required
 variable of a module left unset (a missing module folder is DT000's module check's finding).
 Terraform loads provider schemas for this (seconds), so validate's result is cached per
-content of the Terraform files, the Terraform binary and where providers come from. Where
-`terraform` is not installed, nothing runs and nothing is reported: the other rules still read
-the files. Providers come from where `terraform init` always gets them (TF_CLI_CONFIG_FILE's
-mirror, TF_PLUGIN_CACHE_DIR, else the registry); one it cannot get there means validate did
-not run, said on stderr, never cached.
+content of the Terraform files, the Terraform binary and where providers come from.
+Providers come from where `terraform init` always gets them (TF_CLI_CONFIG_FILE's mirror,
+TF_PLUGIN_CACHE_DIR, else the registry). Where validate cannot run (no `terraform`, a provider
+it cannot get there, Terraform failing), the result says so with the reason, is never cached,
+and the other rules still read the files.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploytools import proc
@@ -38,38 +37,56 @@ PROVIDER_SOURCES = ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR")
 NO_PROVIDER = ("Failed to query available provider packages", "Failed to install provider")
 # DT000's module check reports a missing module folder at its source line.
 REPORTED_BY_DT000 = {"Unreadable module directory"}
+INSTALL = (
+    "install Terraform (https://developer.hashicorp.com/terraform/install) and put it on PATH, "
+    "or pass --no-terraform-validate"
+)
 Diagnostic = dict[str, object]
 
 
-def validate_findings(ctx: CheckContext) -> Iterator[Finding]:
+@dataclass
+class Validation:
+    """Terraform's diagnostics as findings, and each root validate could not check, with why."""
+
+    findings: list[Finding] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)  # one line each, "unavailable: ..."
+
+
+def validate(ctx: CheckContext) -> Validation:
+    result = Validation()
     config = ctx.config
-    terraform = shutil.which("terraform")
-    if config is None or config.model.terraform is None or terraform is None:
-        return
+    if config is None or config.model.terraform is None:
+        return result
     model = config.model
-    assert model.terraform is not None
-    written = model.terraform.dir
+    written = config.model.terraform.dir
     dirs = sorted({Resolver(model.project, env).text(written) for env in model.environments})
-    for directory in dirs:
-        root = (config.root / directory).resolve()
-        if root.is_dir() and any(root.glob("*.tf")):
-            diagnostics = _diagnostics(terraform, root, ctx)
-            missing = [d for d in diagnostics if str(d.get("summary")).startswith(NO_PROVIDER)]
-            if missing:
-                _say_not_run(ctx.rel(root), missing[0])
-                continue
-            for diagnostic in diagnostics:
-                if diagnostic.get("summary") not in REPORTED_BY_DT000:
-                    yield _finding(ctx, root, diagnostic)
+    roots = [(config.root / d).resolve() for d in dirs]
+    roots = [r for r in roots if r.is_dir() and any(r.glob("*.tf"))]
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        if roots:
+            result.not_run.append(
+                f"unavailable: terraform validate: terraform is not installed; {INSTALL}"
+            )
+        return result
+    for root in roots:
+        where = ctx.rel(root) or "."
+        diagnostics, failure = _diagnostics(terraform, root, ctx)
+        missing = [d for d in diagnostics if str(d.get("summary")).startswith(NO_PROVIDER)]
+        if missing:
+            failure = _describe(missing[0])
+        if failure is not None:
+            result.not_run.append(f"unavailable: terraform validate on {where}: {failure}")
+            continue
+        for diagnostic in diagnostics:
+            if diagnostic.get("summary") not in REPORTED_BY_DT000:
+                result.findings.append(_finding(ctx, root, diagnostic))
+    return result
 
 
-def _say_not_run(where: str, diagnostic: Diagnostic) -> None:
+def _describe(diagnostic: Diagnostic) -> str:
     detail = " ".join(str(diagnostic.get("detail", "")).split())
-    print(
-        f"terraform validate did not run on {where or '.'}: "
-        f"{str(diagnostic.get('summary', '')).rstrip('.')}: {detail}",
-        file=sys.stderr,
-    )
+    return f"{str(diagnostic.get('summary', '')).rstrip('.')}: {detail}"
 
 
 def _finding(ctx: CheckContext, root: Path, diagnostic: Diagnostic) -> Finding:
@@ -115,25 +132,30 @@ def _cache_dir() -> Path:
     return base / "deploytools" / "terraform-validate"
 
 
-def _diagnostics(terraform: str, root: Path, ctx: CheckContext) -> list[Diagnostic]:
+def _diagnostics(
+    terraform: str, root: Path, ctx: CheckContext
+) -> tuple[list[Diagnostic], str | None]:
+    """Terraform's diagnostics, and why it could not run (None when it ran)."""
     cached = _cache_dir() / f"{_fingerprint(terraform, root, ctx)}.json"
     try:
         loaded: list[Diagnostic] = json.loads(cached.read_text())
-        return loaded
+        return loaded, None
     except (OSError, ValueError):
         pass
     found, cacheable = _run(terraform, root)
-    if found is not None and cacheable:
+    if isinstance(found, str):
+        return [], found
+    if cacheable:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(found))
         except OSError:
             pass  # a read-only home: validate runs again next time
-    return found or []
+    return found, None
 
 
-def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | None, bool]:
-    """The diagnostics of init (when it fails) or validate, None when Terraform could not run,
+def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | str, bool]:
+    """The diagnostics of init (when it fails) or validate, else why Terraform could not run;
     and whether they follow from the files alone: an init that fails may fail for the network."""
     with tempfile.TemporaryDirectory(prefix="deploytools-validate-") as scratch:
         env = {"TF_DATA_DIR": scratch, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
@@ -143,17 +165,19 @@ def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | None, bool]:
                 env=env, check=False, timeout=TIMEOUT,
             )  # fmt: skip
             if init.returncode != 0:
-                return _init_diagnostics(init.stdout), False
+                said = _init_diagnostics(init.stdout)
+                first = (init.stderr.strip().splitlines() or ["no diagnostics"])[0]
+                return said or f"terraform init failed (exit {init.returncode}): {first}", False
             validate = proc.run(
                 [terraform, f"-chdir={root}", "validate", "-json"],
                 env=env, check=False, timeout=TIMEOUT,
             )  # fmt: skip
-        except DeployError:
-            return None, False
+        except DeployError as exc:
+            return f"terraform did not run ({str(exc).splitlines()[0]})", False
     try:
         report = json.loads(validate.stdout)
     except ValueError:
-        return None, False
+        return f"terraform validate -json printed no JSON (exit {validate.returncode})", False
     diagnostics = report.get("diagnostics", []) if isinstance(report, dict) else []
     return [d for d in diagnostics if isinstance(d, dict)], True
 

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(app: App) -> int:
     from deploytools.checks import Severity, all_rules, check_report, skipped_rules
-    from deploytools.checks.terraform_validate import validate_findings
+    from deploytools.checks.terraform_validate import Validation, validate
     from deploytools.output.sarif import to_sarif
 
     args = app.args
@@ -48,12 +48,14 @@ def run(app: App) -> int:
     ctx = app.check_context()
     skipped = skipped_rules(ctx, only)
     # Terraform's own validation belongs to `check`; deploy's plan reports the same errors.
-    validate = not args.no_terraform_validate and (not only or "DT000" in only)
-    report = check_report(ctx, only, extra=validate_findings(ctx) if validate else ())
+    run_validate = not args.no_terraform_validate and (not only or "DT000" in only)
+    validation = validate(ctx) if run_validate else Validation()
+    report = check_report(ctx, only, extra=validation.findings)
     findings = report.findings
     fmt = "json" if args.json else args.format or ("github" if github.in_actions() else "text")
-    if skipped:
-        note = skipped_note(skipped)
+    notes = [skipped_note(skipped)] if skipped else []
+    # In GitHub, what validate could not do is a warning annotation (below).
+    for note in [*notes, *(validation.not_run if fmt != "github" else [])]:
         if fmt == "text":
             app.reporter.line(note)
         else:  # stdout carries the document
@@ -65,11 +67,16 @@ def run(app: App) -> int:
                 "waived": [w.as_dict() for w in report.waived],
                 **_counts(findings),
                 "skipped_rules": skipped,
+                "not_run": validation.not_run,
             }
         )
     elif fmt == "sarif":
-        app.reporter.document(to_sarif(findings, rules.values(), waived=report.waived))
+        app.reporter.document(
+            to_sarif(findings, rules.values(), waived=report.waived, not_run=validation.not_run)
+        )
     elif fmt == "github":
+        for line in validation.not_run:
+            github.annotation("warning", line, title="terraform validate")
         for f in findings:
             message = f"{f.rule} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")
             github.annotation(f.severity.value, message, file=f.file, line=f.line, title=f.rule)

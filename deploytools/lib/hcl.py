@@ -167,11 +167,23 @@ class TfFile:
         return any(marker.search(text) for text in self.comments(first, last))
 
 
-def _header(text: str, block: Block) -> Span | None:
-    labels = [block.type, block.name] if block.kind != "module" else [block.name]
-    pattern = r"^[ \t]*" + re.escape(block.kind)
-    pattern += "".join(rf'[ \t]+"?{re.escape(label)}"?' for label in labels) + r"[ \t]*\{"
-    match = re.search(pattern, text, re.M)
+_HEADER = re.compile(
+    r'^[ \t]*(resource|data|module)((?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))+)[ \t]*\{', re.M
+)
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)')
+
+
+def _headers(text: str) -> dict[tuple[str, ...], re.Match[str]]:
+    """Each block header of the text by (kind, *labels), the first one where a key repeats;
+    one scan of the text for all blocks."""
+    found: dict[tuple[str, ...], re.Match[str]] = {}
+    for match in _HEADER.finditer(text):
+        labels = tuple(quoted or bare for quoted, bare in _LABEL.findall(match[2]))
+        found.setdefault((match[1], *labels), match)
+    return found
+
+
+def _header(text: str, match: re.Match[str] | None) -> Span | None:
     if match is None:
         return None
     end = match_bracket(text, match.end() - 1)
@@ -180,16 +192,18 @@ def _header(text: str, block: Block) -> Span | None:
 
 
 def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
+    headers = _headers(text)
     for kind in ("resource", "data"):
         for entry in parsed.get(kind) or []:
             for rtype, named in entry.items():
                 for name, body in named.items():
                     block = Block(kind, unquote(rtype), unquote(name), normalise(body), None)
-                    yield replace(block, span=_header(text, block))
+                    span = _header(text, headers.get((kind, block.type, block.name)))
+                    yield replace(block, span=span)
     for entry in parsed.get("module") or []:
         for name, body in entry.items():
             block = Block("module", "", unquote(name), normalise(body), None)
-            yield replace(block, span=_header(text, block))
+            yield replace(block, span=_header(text, headers.get(("module", block.name))))
 
 
 _POSITION = re.compile(r"line (\d+), col(?:umn)? (\d+)")
@@ -203,15 +217,25 @@ class HclSyntaxError(ValueError):
         super().__init__(f"line {line}, column {column}")
 
 
-def parse_file(path: Path, text: str) -> TfFile:
-    """The file's blocks; HclSyntaxError where python-hcl2 stops (its message quotes the file's
-    text, which may hold a secret, so only the position is kept)."""
+def parse_text(text: str) -> dict[str, Any]:
+    """python-hcl2's output for the text; HclSyntaxError where it stops (its message quotes the
+    file's text, which may hold a secret, so only the position is kept)."""
     import hcl2
 
     try:
-        parsed = hcl2.loads(text)
+        parsed: dict[str, Any] = hcl2.loads(text)
     except Exception as exc:  # python-hcl2 raises lark's exceptions, which vary by version
         where = _POSITION.search(str(exc))
         line, column = (int(where[1]), int(where[2])) if where else (1, 1)
         raise HclSyntaxError(line, column) from exc
+    return parsed
+
+
+def tf_file(path: Path, text: str, parsed: Mapping[str, Any]) -> TfFile:
+    """The file's blocks, from python-hcl2's output for its text."""
     return TfFile(path, text, tuple(_blocks(parsed, text)), parsed)
+
+
+def parse_file(path: Path, text: str) -> TfFile:
+    """The file's blocks; HclSyntaxError where python-hcl2 stops."""
+    return tf_file(path, text, parse_text(text))

@@ -16,9 +16,14 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
 def to_sarif(
-    findings: Iterable[Finding], rules: Iterable[Rule], *, waived: Iterable[Waived] = ()
+    findings: Iterable[Finding],
+    rules: Iterable[Rule],
+    *,
+    waived: Iterable[Waived] = (),
+    not_run: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The findings as results; waived ones too, each with its `suppressions` justification."""
+    """The findings as results; waived ones too, each with its `suppressions` justification;
+    what could not run as the invocation's warning notifications."""
     rule_list = sorted(rules, key=lambda r: r.id)
     index = {rule.id: i for i, rule in enumerate(rule_list)}
     return {
@@ -36,6 +41,14 @@ def to_sarif(
                 },
                 "results": [_result(f, index) for f in findings]
                 + [_suppressed(w, index) for w in waived],
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {"level": "warning", "message": {"text": line}} for line in not_run
+                        ],
+                    }
+                ],
             }
         ],
     }

@@ -15,6 +15,7 @@ from deploytools.config import EnvConfig
 from deploytools.config.model import TARGET_MODELS, Target
 from deploytools.errors import BadInput, Unavailable
 from deploytools.lib.ecr_declared import declared_repositories
+from deploytools.lib.zip_selection import DEFAULT_EXCLUDES
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
 from deploytools.pipeline.context import Run, pending_in
@@ -112,8 +113,19 @@ def _guarded_packages(run: Run, env: EnvConfig, doc: dict[str, Any]) -> dict[str
     except BadInput as exc:
         doc["packages"] = {"skipped": str(exc)}
         return {}
-    doc["packages"] = {n: {"path": str(z.path), "sha256": z.code_sha256} for n, z in zips.items()}
+    doc["packages"] = {
+        name: {"path": str(z.path), "sha256": z.code_sha256, **_excludes(env, name)}
+        for name, z in zips.items()
+    }
     return zips
+
+
+def _excludes(env: EnvConfig, name: str) -> dict[str, list[str]]:
+    """What the zip leaves out: the built-in excludes drop tests and training code silently,
+    so plan names them beside the target's own."""
+    package = getattr(env.model.targets[name], "package", None)
+    own = list(package.excludes) if package is not None else []
+    return {"builtin_excludes": list(DEFAULT_EXCLUDES), "excludes": own}
 
 
 def _terraform(
@@ -188,6 +200,13 @@ def render(plan_doc: dict[str, Any]) -> list[str]:
         platform = image.get("platform", "linux/amd64")
         action = image.get("action", "?")
         lines.append(f"  image {image['name']}: {action} → {repository} ({platform})")
+    for name, package in plan_doc.get("packages", {}).items():
+        if isinstance(package, dict) and "builtin_excludes" in package:
+            own = ", ".join(package["excludes"]) or "none"
+            lines.append(
+                f"  package {name}: leaves out the built-in excludes "
+                f"({', '.join(package['builtin_excludes'])}) and its own ({own})"
+            )
     if plan_doc["terraform"]:
         first = plan_doc["terraform"].get("apply_first")
         if first:

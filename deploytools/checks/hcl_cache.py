@@ -1,0 +1,108 @@
+"""python-hcl2's output for unchanged Terraform files, kept between runs.
+
+python-hcl2 (lark, in pure Python) takes about 2 ms a file, most of `check`'s time on a
+repository with many .tf files; plain files are read without it (checks.hcl_subset), and its
+output is kept per repository, keyed by the file's
+content and the python-hcl2 version. A file that might hold a secret (any line DT005's
+prefilter flags) is never cached: its values must not be copied out of the repository. Each
+run rewrites the cache with the entries it used, so it holds one repository's files, once;
+the caches of the MAX_REPOSITORIES repositories checked last are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from deploytools.checks.hcl_subset import parse_subset
+from deploytools.checks.secret_scan import candidate_lines
+from deploytools.lib.hcl import HclSyntaxError, parse_text
+
+FORMAT = 1
+MAX_REPOSITORIES = 32
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "deploytools" / "hcl"
+
+
+class HclCache:
+    """Parsed Terraform text by content; `save` writes what this run used, if it parsed anew."""
+
+    def __init__(self, root: Path) -> None:
+        version = metadata.version("python-hcl2")
+        key = hashlib.sha256(f"{root}\0{version}\0{FORMAT}".encode()).hexdigest()[:24]
+        self.path = cache_dir() / f"{key}.json"
+        self._old = self._load()
+        self._used: dict[str, Any] = {}
+        self._new = False
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """python-hcl2's output for the text; HclSyntaxError (also when cached) where it stops."""
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        entry = self._used.get(digest) or self._old.get(digest)
+        if entry is None:
+            entry = self._parse(text)
+            if candidate_lines(text):
+                return self._result(entry)  # may hold a secret: not cached
+            self._new = True
+        self._used[digest] = entry
+        return self._result(entry)
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, Any]:
+        plain = parse_subset(text)
+        if plain is not None:
+            return {"parsed": plain}
+        try:
+            return {"parsed": parse_text(text)}
+        except HclSyntaxError as exc:
+            return {"error": [exc.line, exc.column]}
+
+    @staticmethod
+    def _result(entry: dict[str, Any]) -> dict[str, Any]:
+        if "error" in entry:
+            line, column = entry["error"]
+            raise HclSyntaxError(int(line), int(column))
+        parsed: dict[str, Any] = entry["parsed"]
+        return parsed
+
+    def save(self) -> None:
+        """Written only when this run parsed something new or left entries unused."""
+        if not self._new and set(self._used) == set(self._old):
+            return
+        scratch = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, scratch = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(self._used, out)
+            os.replace(scratch, self.path)
+            scratch = None
+            _prune(self.path.parent, keep=self.path)
+        except (OSError, TypeError, ValueError):
+            pass  # a read-only home or a value JSON cannot hold: parsed again next time
+        finally:
+            if scratch is not None:
+                Path(scratch).unlink(missing_ok=True)
+
+
+def _prune(folder: Path, *, keep: Path) -> None:
+    """The most recently used MAX_REPOSITORIES caches stay; older ones go."""
+    caches = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in caches[MAX_REPOSITORIES:]:
+        if stale != keep:
+            stale.unlink(missing_ok=True)

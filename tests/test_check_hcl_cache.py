@@ -1,0 +1,75 @@
+"""python-hcl2's output is kept between check runs for unchanged files, never for a file that
+might hold a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploytools.checks import hcl_cache
+from deploytools.checks.base import CheckContext
+from deploytools.lib.hcl import HclSyntaxError
+
+BUCKET = 'resource "aws_s3_bucket" "data" {\n  bucket = "shop-data"\n}\n'
+PASSWORD = "Zq8vK2mW9xTnB4pL"  # pragma: allowlist secret
+WITH_PASSWORD = f'resource "aws_db_instance" "db" {{\n  password = "{PASSWORD}"\n}}\n'
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "deploytools" / "hcl"
+
+
+def _parsed(root: Path) -> list[tuple[str, str]]:
+    index = CheckContext(root=root).terraform
+    blocks = [(b.type, b.name) for tf in index.files for b in tf.blocks]
+    return blocks + [("unparseable", u.rel) for u in index.unparseable]
+
+
+def _no_hcl2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+
+    def refuse(text: str) -> dict[str, Any]:
+        calls.append(text)
+        raise HclSyntaxError(1, 1)
+
+    monkeypatch.setattr(hcl_cache, "parse_text", refuse)
+    monkeypatch.setattr(hcl_cache, "parse_subset", lambda text: None)
+    return calls
+
+
+def test_an_unchanged_file_is_not_parsed_again(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.tf").write_text(BUCKET)
+    (repo / "broken.tf").write_text('resource "x" {\n  = = \n}\n')
+    first = _parsed(repo)
+    assert first == [("aws_s3_bucket", "data"), ("unparseable", "broken.tf")]
+    calls = _no_hcl2(monkeypatch)
+    assert _parsed(repo) == first  # from the cache, the syntax error too
+    assert calls == []
+    (repo / "main.tf").write_text(BUCKET.replace("data", "logs"))
+    changed = _parsed(repo)  # parsed again (here, refused)
+    assert changed == [("unparseable", "broken.tf"), ("unparseable", "main.tf")]
+    assert len(calls) == 1
+
+
+def test_a_file_that_might_hold_a_secret_is_never_cached(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "db.tf").write_text(WITH_PASSWORD)
+    (repo / "main.tf").write_text(BUCKET)
+    assert _parsed(repo) == [("aws_db_instance", "db"), ("aws_s3_bucket", "data")]
+    (written,) = cache.iterdir()
+    text = written.read_text()
+    assert "shop-data" in text and PASSWORD not in text
+    calls = _no_hcl2(monkeypatch)
+    _parsed(repo)
+    assert calls == [WITH_PASSWORD]
