@@ -152,7 +152,7 @@ def _name(line: str, value: str) -> str | None:
 def _plugins() -> tuple[Any, ...]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    classes = get_mapping_from_secret_type_to_class()
+    classes: dict[str, Any] = get_mapping_from_secret_type_to_class()
     specific = [c for kind, c in sorted(classes.items()) if kind not in (*GENERAL, *LEFT_OUT)]
     general = [classes[kind] for kind in GENERAL if kind in classes]
     return tuple(_instance(c) for c in (*specific, *general))
