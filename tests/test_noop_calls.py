@@ -88,6 +88,7 @@ def test_a_no_op_deploy_reads_once_and_writes_only_its_lock(
         "ssm:GetParameter": 1,  # the lock, still ours
         "ssm:DeleteParameter": 1,  # and given back
         "ssm:GetParameters": 1,  # the required secrets, by name
+        "ssm:DescribeParameters": 1,  # names (no values) in sub-paths, said to be ignored
         # The secrets' path; the release history, for the release step's "nothing changed",
         # and again for the result's live release.
         "ssm:GetParametersByPath": 3,
