@@ -54,7 +54,8 @@ def run_each(
     """`work` on every item, in threads; each item's result or exception, in input order.
 
     A failure cancels nothing: the other items run to their end (what one pushed stays pushed).
-    An interrupt stops items that have not started and waits for the running ones.
+    An interrupt cancels items that have not started; the running ones stop at their next
+    wait, command or progress message (deploytools.interrupts), and are waited for.
     """
     if len(items) <= 1:
         return [_one(work, item) for item in items]
