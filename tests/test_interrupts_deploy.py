@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +268,116 @@ def test_a_signal_during_a_rollout_poll_stops_it_and_the_next_deploy_completes(
     steps = {s["name"]: s["status"] for s in json.loads(out)["steps"]}
     assert (steps["lock"], steps["target api"], steps["target web"]) == ("unchanged",) * 3
     assert [r["id"] for r in world.releases()] == [release["id"]]
+
+
+@pytest.fixture
+def proxies(world: World, moto_endpoint: str) -> Iterator[tuple[TcpProxy, TcpProxy]]:
+    """The sandbox's AWS endpoints (moto's server, and the ECS emulator) behind proxies that a
+    test can stop: endpoints that die mid-deploy."""
+    host, port = moto_endpoint.removeprefix("http://").split(":")
+    aws = TcpProxy((host, int(port)))
+    ecs_host, ecs_port = world.ecs.url.removeprefix("http://").split(":")
+    ecs = TcpProxy((ecs_host, int(ecs_port)))
+    _route(world, aws=f"http://{aws.address}", ecs=f"http://{ecs.address}")
+    try:
+        yield aws, ecs
+    finally:
+        aws.stop()
+        ecs.stop()
+
+
+def _route(world: World, *, aws: str, ecs: str) -> None:
+    """Point the sandbox record (what the CLI reads) at these endpoints."""
+    endpoints = {**dict.fromkeys(SERVICES, aws), "ecs": ecs}
+    sandbox = state.SandboxState(os.getpid(), endpoints, world.registry.address)
+    path = Path(world.env["DEPLOYTOOLS_SANDBOX_DIR"]) / "state.json"
+    path.write_text(json.dumps(asdict(sandbox)))
+
+
+def _dies_mid_rollout(world: World, *dying: TcpProxy) -> tuple[int, str, str]:
+    world.ecs.state.scheduler.stability_seconds = HOUR
+    deploy = world.deploy()
+    ecs = world.ecs_client()
+
+    def rolling() -> bool:
+        services = ecs.describe_services(cluster="c", services=["api", "web"])["services"]
+        return deploy.poll() is not None or all(
+            s["taskDefinition"].endswith(":2") for s in services
+        )
+
+    _until(rolling, "both rollouts to start")
+    assert deploy.poll() is None, deploy.communicate()
+    for proxy in dying:
+        proxy.stop()
+    try:
+        out, err = deploy.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(deploy.pid, signal.SIGKILL)
+        deploy.communicate()
+        pytest.fail("the deploy went on after its endpoint died")
+    assert "Traceback" not in out + err
+    return deploy.returncode, out, err
+
+
+def _endpoint_line(url: str) -> str:
+    return (
+        f"error: targets api, web failed: the AWS endpoint {url}/ stopped answering; check that "
+        "it is running (the sandbox: deploytools sandbox status; AWS: this machine's network "
+        "and any AWS_ENDPOINT_URL setting), then run deploy again (during ecs:DescribeServices "
+    )
+
+
+def test_the_ecs_endpoint_dying_mid_rollout_fails_the_deploy_in_one_line_and_records_it(
+    world: World, proxies: tuple[TcpProxy, TcpProxy]
+) -> None:
+    aws, ecs = proxies
+    code, out, err = _dies_mid_rollout(world, ecs)
+    assert code == 1, out + err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(_endpoint_line(f"http://{ecs.address}")), last
+    assert last.endswith((" c/api)", " c/web)")), last
+    assert "warning: " not in err  # the release and the lock live in SSM, which still answers
+
+    assert not world.lock_held()
+    [release] = world.releases()
+    assert release["status"] == "failed"
+    assert release["reason"] == last.removeprefix("error: ")
+
+    _route(world, aws=f"http://{aws.address}", ecs=world.ecs.url)  # the endpoint is back
+    world.ecs.state.scheduler.stability_seconds = 0.2
+    again = world.deploy()
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, out + err
+
+
+def test_every_endpoint_dying_mid_deploy_says_so_and_what_is_left_to_unlock(
+    world: World, proxies: tuple[TcpProxy, TcpProxy], moto_endpoint: str
+) -> None:
+    aws, ecs = proxies
+    code, out, err = _dies_mid_rollout(world, aws, ecs)
+    assert code == 1, out + err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith(_endpoint_line(f"http://{ecs.address}")), lines[-1]
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert warnings[0].startswith("warning: the release record was not written: ")
+    assert warnings[1].startswith(
+        f"warning: cannot read the deploy lock /deploytools/{world.project}"
+    )
+    lock_id = warnings[1].rsplit("--force-unlock ", 1)[1]
+
+    # Back again: the lock the dead run left names itself, and --force-unlock clears it.
+    _route(world, aws=moto_endpoint, ecs=world.ecs.url)
+    world.ecs.state.scheduler.stability_seconds = 0.2
+    locked = subprocess.run(
+        world.command("deploy", "--env", "dev"), env=world.env, capture_output=True, text=True
+    )
+    assert locked.returncode == 1
+    assert f"--force-unlock {lock_id}" in locked.stderr.strip().splitlines()[-1]
+    unlocked = subprocess.run(
+        world.command("deploy", "--env", "dev", "--force-unlock", lock_id),
+        env=world.env,
+        capture_output=True,
+        text=True,
+    )
+    assert unlocked.returncode == 0, unlocked.stdout + unlocked.stderr
+    assert not world.lock_held()

@@ -35,6 +35,8 @@ class TcpProxy:
         """Refuse new connections and cut the open ones."""
         self._stopped.set()
         with suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # close() alone leaves accept() listening
+        with suppress(OSError):
             self._listener.close()
         with self._lock:
             for sock in self._sockets:
