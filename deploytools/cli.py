@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = endpoints.explained(str(exc), exc)
         return _fail(reporter, message, exc.exit_code, args.verbose)
     except KeyboardInterrupt as exc:  # cleanup ran as it propagated
+        interrupts.settle()
         signum = interrupts.signal_number(exc)
         return _fail(reporter, f"interrupted ({signal.Signals(signum).name})", 128 + signum, False)
     except Exception as exc:  # a bug or an unwrapped library error: one line, never raw

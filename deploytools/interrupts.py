@@ -15,8 +15,8 @@ plugins and leaving plan files and the sandbox override behind. Instead:
   target rollouts) learn of the interrupt here: their waits (`sleep`) and checkpoints
   (`check`) raise `Interrupted` as soon as it arrives, and they start no new command;
 - in the main thread `Interrupted` propagates, so every `finally` and context manager runs
-  its cleanup (which may still run commands and AWS calls), and the CLI exits 130 (SIGINT)
-  or 143 (SIGTERM).
+  its cleanup (which may still run commands and AWS calls); the CLI then waits for commands
+  still running in worker threads (`settle`) and exits 130 (SIGINT) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _signals: list[int] = []  # the signals received, in order
 _children: dict[int, subprocess.Popen[Any]] = {}  # pid -> a running child, any thread's
 _forwarded: dict[int, int] = {}  # pid -> how many signals it was sent
 _installed = False
+_settling = False  # the run has unwound: a signal now only escalates to the children left
 
 
 class Interrupted(KeyboardInterrupt):
@@ -68,7 +69,21 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         _stop.set()
         for child in list(_children.values()):
             _escalate(child)
-    raise Interrupted(signum)
+    if not _settling:
+        raise Interrupted(signum)
+
+
+def settle() -> None:
+    """At the exit point, after an interrupt and its cleanup: wait for the commands worker
+    threads still run (so the interpreter's exit does not wait on those threads unseen);
+    further signals now only escalate to those commands."""
+    global _settling
+    _settling = True
+    while True:
+        with _state:
+            if not _children:
+                return
+        time.sleep(0.05)
 
 
 def requested() -> int | None:

@@ -68,6 +68,7 @@ def _start(code: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group, so killpg below is a CI cancel
     )
@@ -151,3 +152,47 @@ except KeyboardInterrupt as exc:
     os.killpg(driver.pid, signal.SIGINT)
     assert driver.wait(timeout=30) == 130
     assert not marker.exists()
+
+
+def test_further_signals_escalate_to_a_worker_command_that_ignores_the_first(
+    tmp_path: Path,
+) -> None:
+    """A command still finishing its work (Terraform writing its state ignores the first
+    SIGINT's urgency): a second SIGINT is forwarded, a third kills its process group."""
+    code = """
+import sys
+from pathlib import Path
+from deploytools import interrupts, proc
+from deploytools.steps.images.concurrency import run_each
+
+interrupts.install()
+pids = Path(sys.argv[1])
+STUBBORN = (
+    "import os, signal, sys, time; from pathlib import Path; "
+    "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "Path(sys.argv[1]).write_text(str(os.getpid())); time.sleep(600)"
+)
+
+def build(name):
+    proc.run([sys.executable, "-c", STUBBORN, str(pids / name)])
+
+try:
+    run_each(["api", "web"], build)
+except KeyboardInterrupt as exc:
+    interrupts.settle()  # as the CLI's exit point does
+    sys.exit(128 + interrupts.signal_number(exc))
+"""
+    driver = _start(code, str(tmp_path))
+    files = [tmp_path / "api", tmp_path / "web"]
+    _wait_for(files)
+    pids = [int(f.read_text()) for f in files]
+    for _ in range(2):
+        os.killpg(driver.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert driver.poll() is None, "the driver did not wait for its commands"
+        assert all(_alive(pid) for pid in pids)
+    os.killpg(driver.pid, signal.SIGINT)
+    assert driver.wait(timeout=30) == 130
+    assert [pid for pid in pids if _alive(pid)] == []
+    assert driver.stderr is not None
+    assert driver.stderr.read() == ""  # no traceback from threads joined at exit
