@@ -205,14 +205,15 @@ def _stopped(deploy: subprocess.Popen[str], signum: int) -> tuple[str, str]:
     return out, err
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_an_image_push_stops_the_push_and_records_an_interrupted_release(
-    world: World,
+    world: World, signum: signal.Signals
 ) -> None:
     world.registry.rate = SLOW
     deploy = world.deploy()
     _until(lambda: world.registry.sent > 1024 * 1024 or deploy.poll() is not None, "the push")
     assert deploy.poll() is None, deploy.communicate()
-    _stopped(deploy, signal.SIGINT)
+    _stopped(deploy, signum)
 
     # The engine gave up the push when the client went away: at full speed now, a push that
     # went on would finish and write its tag; instead every upload connection is closed.
@@ -222,7 +223,7 @@ def test_a_signal_during_an_image_push_stops_the_push_and_records_an_interrupted
     assert world.tags() == []
     assert not world.lock_held()
     [release] = world.releases()
-    assert (release["status"], release["reason"]) == ("interrupted", "interrupted (SIGINT)")
+    assert (release["status"], release["reason"]) == ("interrupted", f"interrupted ({signum.name})")
     assert release["changes"] == ["interrupted during images: nothing more was done"]
     described = world.ecs_client().describe_services(cluster="c", services=["api", "web"])
     assert {s["taskDefinition"].rsplit(":", 1)[1] for s in described["services"]} == {"1"}
@@ -236,8 +237,9 @@ def test_a_signal_during_an_image_push_stops_the_push_and_records_an_interrupted
     assert len(world.tags()) == 1
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_a_rollout_poll_stops_it_and_the_next_deploy_completes(
-    world: World,
+    world: World, signum: signal.Signals
 ) -> None:
     world.ecs.state.scheduler.stability_seconds = HOUR  # the new tasks never count as stable
     deploy = world.deploy()
@@ -252,11 +254,11 @@ def test_a_signal_during_a_rollout_poll_stops_it_and_the_next_deploy_completes(
     _until(both_rolling, "both rollouts to start")
     assert deploy.poll() is None, deploy.communicate()
     time.sleep(2.5)  # past the first look: both targets sleep between polls
-    _stopped(deploy, signal.SIGTERM)
+    _stopped(deploy, signum)
 
     assert not world.lock_held()
     [release] = world.releases()
-    assert (release["status"], release["reason"]) == ("interrupted", "interrupted (SIGTERM)")
+    assert (release["status"], release["reason"]) == ("interrupted", f"interrupted ({signum.name})")
     assert release["changes"][-1] == "interrupted during targets: nothing more was done"
 
     world.ecs.state.scheduler.stability_seconds = 0.2
