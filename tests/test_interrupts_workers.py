@@ -196,3 +196,33 @@ except KeyboardInterrupt as exc:
     assert [pid for pid in pids if _alive(pid)] == []
     assert driver.stderr is not None
     assert driver.stderr.read() == ""  # no traceback from threads joined at exit
+
+
+def test_a_signal_starts_no_queued_target(tmp_path: Path) -> None:
+    """More targets than workers: those still queued when the signal comes never start."""
+    code = """
+import sys
+from pathlib import Path
+from deploytools import interrupts
+from deploytools.pipeline.targets import concurrently
+
+interrupts.install()
+started = Path(sys.argv[1])
+
+def refresh(name):
+    (started / name).write_text("started")
+    interrupts.sleep(600)
+
+print("ready", flush=True)
+try:
+    concurrently(["a", "b", "c", "d"], refresh, max_workers=2)
+except KeyboardInterrupt as exc:
+    sys.exit(128 + interrupts.signal_number(exc))
+"""
+    driver = _start(code, str(tmp_path))
+    assert driver.stdout is not None
+    assert driver.stdout.readline() == "ready\n"
+    _wait_for([tmp_path / "a", tmp_path / "b"])
+    os.killpg(driver.pid, signal.SIGTERM)
+    assert driver.wait(timeout=30) == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

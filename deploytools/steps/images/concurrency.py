@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
+from deploytools import interrupts
 from deploytools.errors import BadInput
 
 T = TypeVar("T")
@@ -77,6 +78,7 @@ def run_each(
 
 
 def _one(work: Callable[[T], R], item: T) -> tuple[T, R | None, BaseException | None]:
+    interrupts.check()  # a worker freed by the signal must not take the next image
     try:
         return item, work(item), None
     except Exception as exc:
