@@ -154,9 +154,9 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
 
 def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | None:
     failed = [r for r in results if not r.ok]
-    down = {endpoints.unreachable(r.exception) for r in failed}
-    if failed and None not in down and len({d.url for d in down if d is not None}) == 1:
-        return _endpoint_down(failed)
+    lost = [down for r in failed if (down := endpoints.unreachable(r.exception))]
+    if failed and len(lost) == len(failed) and len({down.url for down in lost}) == 1:
+        return _endpoint_down(failed, lost[0])
     if failed:
         return TargetsFailed(
             "\n".join(f"target {r.name} {r.status.value}: {r.error}" for r in failed),
@@ -171,11 +171,9 @@ def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | Non
     return None
 
 
-def _endpoint_down(failed: list[TargetResult]) -> TargetsFailed:
+def _endpoint_down(failed: list[TargetResult], down: endpoints.Unreachable) -> TargetsFailed:
     """Every failed target lost the same endpoint: one line naming it and what to do."""
     first = failed[0]
-    down = endpoints.unreachable(first.exception)
-    assert down is not None and first.exception is not None
     names = ", ".join(r.name for r in failed)
     failure = TargetsFailed(
         f"target{'s' if len(failed) > 1 else ''} {names} failed: "
