@@ -15,6 +15,7 @@ from types import ModuleType
 from deploytools import __version__, interrupts
 from deploytools.commands import COMMANDS, App
 from deploytools.errors import ConfigError, DeployError, ExitCode
+from deploytools.lib import endpoints
 from deploytools.output import Reporter, redact
 from deploytools.output.mask import RedactingFilter
 
@@ -99,8 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeployError as exc:  # Unavailable included: the message says what to install
         if args.verbose:
             _print_failures(exc)
-        return _fail(reporter, str(exc), exc.exit_code, args.verbose)
+        message = endpoints.explained(str(exc), exc)
+        return _fail(reporter, message, exc.exit_code, args.verbose)
     except KeyboardInterrupt as exc:  # cleanup ran as it propagated
+        interrupts.settle()
         signum = interrupts.signal_number(exc)
         return _fail(reporter, f"interrupted ({signal.Signals(signum).name})", 128 + signum, False)
     except Exception as exc:  # a bug or an unwrapped library error: one line, never raw

@@ -30,10 +30,11 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command; `env` is added to the current environment, never a shell string."""
     argv = [str(a) for a in args]
+    interrupts.check()  # a worker thread starts nothing once the run is interrupted
     log.debug("run: %s (cwd=%s)", " ".join(argv), cwd or ".")
     try:
-        # Its own process group: a signal sent to ours reaches the child only through
-        # interrupts.wait_out, exactly once (see deploytools/interrupts.py).
+        # Its own process group: a signal sent to ours reaches the child only as
+        # deploytools/interrupts.py forwards it, exactly once per signal.
         child = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -46,15 +47,17 @@ def run(
         )
     except FileNotFoundError as exc:
         raise BadInput(f"{argv[0]} is not installed or not on PATH") from exc
-    try:
-        stdout, stderr = child.communicate(input=input, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        child.kill()
-        child.communicate()
-        raise CommandTimedOut(argv, exc.timeout) from exc
-    except KeyboardInterrupt:  # Interrupted (SIGTERM) included
-        interrupts.wait_out(child)
-        raise
+    with interrupts.tracking(child):
+        try:
+            stdout, stderr = child.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            child.kill()
+            child.communicate()
+            raise CommandTimedOut(argv, exc.timeout) from exc
+        except KeyboardInterrupt:  # Interrupted (SIGTERM) included
+            interrupts.wait_out(child)
+            raise
+    interrupts.check()  # in a worker: the child ended because the run was interrupted
     result = subprocess.CompletedProcess(argv, child.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise CommandFailed(argv, result.returncode, result.stderr or "")

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from deploytools import interrupts
+
 T = TypeVar("T")
 
 
@@ -36,7 +38,8 @@ class Backoff:
     cap: float = 20.0
     attempts: int | None = 5
     jitter: Jitter = Jitter.NONE
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    # Cut short by a signal in worker threads too (a rollout poll, a push's retry).
+    sleep: Callable[[float], None] = field(default=interrupts.sleep, compare=False, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 

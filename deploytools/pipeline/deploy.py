@@ -19,6 +19,7 @@ from typing import Any
 from deploytools.config import EnvConfig
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput, DeployError, Unavailable
+from deploytools.lib import endpoints
 from deploytools.lib.terraform_outputs import declared_outputs
 from deploytools.output import Status, StepRecord
 from deploytools.pipeline import preflight
@@ -162,6 +163,9 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
 
 def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | None:
     failed = [r for r in results if not r.ok]
+    lost = [down for r in failed if (down := endpoints.unreachable(r.exception))]
+    if failed and len(lost) == len(failed) and len({down.url for down in lost}) == 1:
+        return _endpoint_down(failed, lost[0])
     if failed:
         return TargetsFailed(
             "\n".join(f"target {r.name} {r.status.value}: {r.error}" for r in failed),
@@ -174,6 +178,20 @@ def _targets_failure(run: Run, results: list[TargetResult]) -> DeployError | Non
             "fix what the reasons name, or pass --allow-empty to accept a deploy of no target"
         )
     return None
+
+
+def _endpoint_down(failed: list[TargetResult], down: endpoints.Unreachable) -> TargetsFailed:
+    """Every failed target lost the same endpoint: one line naming it and what to do."""
+    first = failed[0]
+    names = ", ".join(r.name for r in failed)
+    failure = TargetsFailed(
+        f"target{'s' if len(failed) > 1 else ''} {names} failed: "
+        f"{endpoints.advice(down.url, command='deploy')} "
+        f"(during {endpoints.operation(first.error, down)})",
+        [(r.name, r.exception) for r in failed if r.exception is not None],
+    )
+    failure.__cause__ = first.exception
+    return failure
 
 
 def _latest(run: Run, env: EnvConfig) -> Release | None:

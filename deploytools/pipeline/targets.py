@@ -8,6 +8,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from deploytools import interrupts
 from deploytools.config.model import LambdaTarget, Target
 from deploytools.errors import BadInput
 from deploytools.output import Status, StepRecord
@@ -21,12 +22,20 @@ FINE = (Status.OK, Status.UNCHANGED, Status.SKIPPED)
 
 
 def concurrently(items: Sequence[T], work: Callable[[T], R], *, max_workers: int) -> list[R]:
-    """`work` over `items` in threads, results in input order; `work` must not raise."""
+    """`work` over `items` in threads, results in input order; `work` must not raise.
+
+    An interrupt starts no item still queued: nothing more changes once the run is stopped.
+    """
     if len(items) <= 1:
         return [work(item) for item in items]
+
+    def unless_interrupted(item: T) -> R:
+        interrupts.check()  # a worker freed by the signal must not take the next item
+        return work(item)
+
     workers = max(1, min(max_workers, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deploytools-target") as pool:
-        return list(pool.map(work, items))
+        return list(pool.map(unless_interrupted, items))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import requests
 
-from deploytools import proc
+from deploytools import interrupts, proc
 from deploytools.errors import BadInput, CommandFailed
 from deploytools.lib.build_context import BuildContext, write_tar
 from deploytools.lib.retry import Backoff, retry
@@ -291,7 +291,7 @@ class SdkBuilder:
                     network_mode=network,  # RUN steps reach what the host reaches
                     decode=True,
                 )
-                for chunk in stream:
+                for chunk in interrupts.checked(stream):
                     log.feed(chunk)
             except docker.errors.APIError as exc:
                 raise BuildFailed(f"image {request.name}: {exc.explanation or exc}") from exc

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
+from deploytools import interrupts
 from deploytools.errors import BadInput
 
 T = TypeVar("T")
@@ -54,7 +55,8 @@ def run_each(
     """`work` on every item, in threads; each item's result or exception, in input order.
 
     A failure cancels nothing: the other items run to their end (what one pushed stays pushed).
-    An interrupt stops items that have not started and waits for the running ones.
+    An interrupt cancels items that have not started; the running ones stop at their next
+    wait, command or progress message (deploytools.interrupts), and are waited for.
     """
     if len(items) <= 1:
         return [_one(work, item) for item in items]
@@ -76,6 +78,7 @@ def run_each(
 
 
 def _one(work: Callable[[T], R], item: T) -> tuple[T, R | None, BaseException | None]:
+    interrupts.check()  # a worker freed by the signal must not take the next image
     try:
         return item, work(item), None
     except Exception as exc:

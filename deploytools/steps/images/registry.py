@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from deploytools import interrupts
 from deploytools.lib.ecr_image import ACCEPTED_MEDIA_TYPES
 from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.errors import ImageError, PushFailed
@@ -107,7 +108,7 @@ def _push_once(client: Any, ref: str, tag: str, auth: dict[str, str] | None) -> 
     digest = ""
     try:
         stream = client.api.push(ref, tag=tag, auth_config=auth, stream=True, decode=True)
-        for chunk in stream:
+        for chunk in interrupts.checked(stream):
             if "error" in chunk or "errorDetail" in chunk:
                 reason = str(chunk.get("error") or chunk["errorDetail"].get("message", chunk))
                 raise Attempt(reason, transient=is_transient(reason))
