@@ -164,7 +164,7 @@ def test_the_environment_link_is_the_first_smoke_url_whose_outputs_are_known(
     tmp_path: Path,
 ) -> None:
     from deploytools.config.loader import load_config
-    from deploytools.pipeline.deploy import app_url
+    from deploytools.pipeline.deploy_result import app_url
     from tests.support.config_repo import MINIMAL_CONFIG, write_config_repo
 
     smoke = (

@@ -8,6 +8,7 @@ BUDGET = 450
 
 # Single-concept emulators: one state machine each, whose length is the service's behaviour.
 EMULATORS = {
+    "deploytools/sandbox/apigateway.py": "API Gateway's HTTP API routing and Lambda proxy",
     "deploytools/sandbox/emulators/amplify.py": "Amplify Hosting's control plane",
     "deploytools/sandbox/ecs_service.py": "the ECS service scheduler",
     "deploytools/sandbox/k8s/cluster.py": "the Kubernetes Deployment controller",

@@ -12,7 +12,8 @@ from deploytools.pipeline.context import (
     Run,
     TargetsFailed,
 )
-from deploytools.pipeline.deploy import DeployResult, deploy
+from deploytools.pipeline.deploy import deploy
+from deploytools.pipeline.deploy_result import DeployResult
 from deploytools.pipeline.plan import PlanResult, plan
 from deploytools.pipeline.policy import AwsPolicy, RunPolicy, SandboxPolicy
 from deploytools.pipeline.ports import Ports, real_ports
