@@ -118,6 +118,11 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
 }
 
 
+# A hang guard, not a speed goal (bench/bench_config.py measures speed): an unguarded alias
+# bomb or nesting runs for hours, so a minute tells the two apart on a loaded machine too.
+HANG = 60
+
+
 @pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
 def test_hostile_config_exits_2_with_exact_message(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -126,7 +131,7 @@ def test_hostile_config_exits_2_with_exact_message(
     started = time.monotonic()
     code = main(["--config", str(write_config_repo(tmp_path, data)), "plan", "--env", "dev"])
     captured = capsys.readouterr()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < HANG
     assert (code, captured.out, captured.err) == (2, "", f"error: {message}\n")
 
 
@@ -150,9 +155,9 @@ def test_hostile_config_through_the_real_command(case: str, tmp_path: Path) -> N
         [sys.executable, "-c", script, "--config", str(path), "plan", "--env", "dev"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG * 2,
     )
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < HANG
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert LOCATED.match(done.stderr)
@@ -213,4 +218,4 @@ def test_generated_configs_load_or_fail_located(
         assert exc.problems
         for problem in exc.problems:
             assert re.match(r"^deploytools\.yml:\d+: \S", problem), problem
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < HANG

@@ -225,4 +225,6 @@ def require_registry() -> str:
 
 def reset_moto(url: str) -> None:
     """Forget every resource moto's server holds."""
-    requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+    requests.post(
+        f"{url}/moto-api/reset", timeout=120
+    )  # a big state, a busy machine.raise_for_status()
