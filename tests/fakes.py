@@ -26,7 +26,7 @@ from deploytools.config import EnvConfig, LoadedConfig, load_config
 from deploytools.config.model import LambdaTarget, Smoke, Target
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.pipeline import AwsPolicy, Options, Ports, Run, RunPolicy, SandboxPolicy
-from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, LastJob
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, JobBasis
 from deploytools.steps.images import BuildImages, ImagePlan, ImageResult
 from deploytools.steps.release import SsmReleases
 from deploytools.steps.secrets_port import SsmSecrets
@@ -267,8 +267,7 @@ class FakeAmplify:
         root: Path,
         reporter: Reporter,
         record: StepRecord,
-        commit: str | None = None,
-        last_job: LastJob | None = None,
+        basis: JobBasis = JobBasis(),
     ) -> AmplifyResult:
         self.world.call("amplify")
         record.change("job 1")

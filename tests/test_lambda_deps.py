@@ -14,7 +14,12 @@ from deploytools.config.model import LambdaPackage
 from deploytools.errors import BadInput
 from deploytools.steps.targets import lambda_deps
 from deploytools.steps.targets.lambda_deps import DependencyUnavailable, find_requirements
-from deploytools.steps.targets.lambda_zip import UNZIPPED_LIMIT, build_package, build_zip
+from deploytools.steps.targets.lambda_zip import (
+    UNZIPPED_LIMIT,
+    Dependencies,
+    build_package,
+    build_zip,
+)
 
 HANDLER = "import six\n\ndef handler(event, context):\n    return six.PY3\n"
 
@@ -43,7 +48,9 @@ def test_zip_holds_its_requirements_same_sha_twice_the_second_from_the_cache(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = _source(tmp_path, "# the one dependency\nsix==1.16.0\n")
-    first = build_zip(source, out=tmp_path / "one.zip", runtime="python3.12")
+    first = build_zip(
+        source, out=tmp_path / "one.zip", dependencies=Dependencies(runtime="python3.12")
+    )
     with zipfile.ZipFile(first.path) as archive:
         entries = archive.namelist()
         assert archive.read("six.py").startswith(b"# Copyright (c) 2010-2020 Benjamin Peterson")
@@ -58,14 +65,20 @@ def test_zip_holds_its_requirements_same_sha_twice_the_second_from_the_cache(
     ]
 
     monkeypatch.setattr(lambda_deps, "_run_pip", _no_pip)
-    second = build_zip(source, out=tmp_path / "two.zip", runtime="python3.12")
+    second = build_zip(
+        source, out=tmp_path / "two.zip", dependencies=Dependencies(runtime="python3.12")
+    )
     assert second.code_sha256 == first.code_sha256
     assert second.path.read_bytes() == first.path.read_bytes()
     assert second.dependencies == "1 requirement(s) from requirements.txt (from the cache)"
 
     # Another runtime or architecture is another folder: pip runs again (here: refused).
     with pytest.raises(AssertionError, match="pip ran"):
-        build_zip(source, out=tmp_path / "three.zip", runtime="python3.12", architecture="arm64")
+        build_zip(
+            source,
+            out=tmp_path / "three.zip",
+            dependencies=Dependencies(runtime="python3.12", architecture="arm64"),
+        )
 
 
 @pytest.mark.slow
@@ -74,7 +87,7 @@ def test_a_requirement_without_a_wheel_names_the_package_and_the_fix(
 ) -> None:
     source = _source(tmp_path, "six==1.0.0\n")  # published as a source archive only
     with pytest.raises(DependencyUnavailable) as err:
-        build_zip(source, out=tmp_path / "p.zip", runtime="python3.11")
+        build_zip(source, out=tmp_path / "p.zip", dependencies=Dependencies(runtime="python3.11"))
     assert str(err.value) == (
         "requirements.txt: no binary wheel of six==1.0.0 for python3.11 on "
         "manylinux2014_x86_64; pin a version that publishes one (see its files on PyPI), or "
@@ -100,7 +113,11 @@ def test_pip_is_asked_for_the_runtime_and_architecture(
 
     monkeypatch.setattr(lambda_deps, "_run_pip", fake_pip)
     source = _source(tmp_path, "dep==1\n")
-    build_zip(source, out=tmp_path / "p.zip", runtime="python3.12", architecture="arm64")
+    build_zip(
+        source,
+        out=tmp_path / "p.zip",
+        dependencies=Dependencies(runtime="python3.12", architecture="arm64"),
+    )
     args = seen[0]
     assert args[args.index("--python-version") + 1] == "3.12"
     assert args[args.index("--implementation") + 1] == "cp"

@@ -29,7 +29,7 @@ from deploytools.pipeline.policy import NOT_SERVED, simulated
 from deploytools.pipeline.recording import Progress, record_deploy
 from deploytools.pipeline.repositories import adopt_repositories
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
-from deploytools.steps.amplify import AmplifyResult
+from deploytools.steps.amplify import AmplifyResult, JobBasis
 from deploytools.steps.images import BuildImages
 from deploytools.steps.release import Release
 from deploytools.steps.smoke import SmokeFailed
@@ -367,8 +367,9 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
                 root=run.config.root,
                 reporter=run.reporter,
                 record=record,
-                commit=run.ports.clock.commit(run.config.root),
-                last_job=last_amplify_job(store.history()),
+                basis=JobBasis(
+                    run.ports.clock.commit(run.config.root), last_amplify_job(store.history())
+                ),
             )
         except Unavailable as exc:
             run.policy.skip_or_raise(exc, record)

@@ -16,7 +16,7 @@ from deploytools.steps.amplify import (
     AmplifyPlan,
     AmplifyResult,
     DeployOptions,
-    LastJob,
+    JobBasis,
     deploy_amplify,
     plan_amplify,
 )
@@ -66,13 +66,12 @@ class AwsAmplify:
         root: Path,
         reporter: Reporter,
         record: StepRecord,
-        commit: str | None = None,
-        last_job: LastJob | None = None,
+        basis: JobBasis = JobBasis(),
     ) -> AmplifyResult:
         options = DeployOptions(
             access_token=lambda name: secrets.read_parameter(aws, name),
-            commit=commit,
-            last_job=last_job,
+            commit=basis.commit,
+            last_job=basis.last_job,
         )
         return deploy_amplify(
             aws, env, root=root, reporter=reporter, record=record, options=options

@@ -8,7 +8,7 @@ from typing import Protocol
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.output import Reporter, StepRecord
-from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, LastJob
+from deploytools.steps.amplify import AmplifyPlan, AmplifyResult, JobBasis
 
 
 class AmplifyPort(Protocol):
@@ -24,9 +24,8 @@ class AmplifyPort(Protocol):
         root: Path,
         reporter: Reporter,
         record: StepRecord,
-        commit: str | None = None,
-        last_job: LastJob | None = None,
+        basis: JobBasis = JobBasis(),
     ) -> AmplifyResult:
-        """Create or update the app and branch, run a RELEASE job (unless `last_job` built
-        `commit` with what is live), wait for it."""
+        """Create or update the app and branch, run a RELEASE job (unless the basis's last job
+        built its commit with what is live), wait for it."""
         ...

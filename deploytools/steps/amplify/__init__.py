@@ -22,6 +22,7 @@ from deploytools.steps.amplify.deploy import (
     AccessTokenUnreadable,
     AmplifyResult,
     DeployOptions,
+    JobBasis,
     LastJob,
     deploy_amplify,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "BuildSpecProblem",
     "DeployOptions",
     "DesiredApp",
+    "JobBasis",
     "LastJob",
     "Polling",
     "UnresolvedOutputs",

@@ -54,6 +54,15 @@ class LastJob:
 
 
 @dataclass(frozen=True)
+class JobBasis:
+    """What decides whether a job must run: the commit being deployed (None: unknown, a job
+    always runs) and the job the last deploy started."""
+
+    commit: str | None = None
+    last_job: LastJob | None = None
+
+
+@dataclass(frozen=True)
 class DeployOptions:
     """How the job is waited for, how the repository access token is read, and what the last
     deploy built (no job is started when nothing changed since)."""

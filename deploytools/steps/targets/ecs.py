@@ -37,6 +37,7 @@ from deploytools.steps.targets._container import input_members, pick_secrets
 from deploytools.steps.targets._wait import DEFAULT_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed, TargetState
 from deploytools.steps.targets.ecs_taskdef import (
+    ContainerChange,
     container_image,
     container_name,
     next_revision,
@@ -118,11 +119,8 @@ class Refresher:
         environment = {**self.target.environment, **inputs.environment}
         request = next_revision(
             live,
+            ContainerChange(container, image, environment, secrets),
             tags=tags,
-            container=container,
-            image=image,
-            environment=environment,
-            secret_arns=secrets,
             accepted=input_members(self.client, "RegisterTaskDefinition"),
         )
         now = primary(service) or {}
@@ -161,11 +159,8 @@ class Refresher:
             # ECS starts no tasks from a deregistered revision: register an identical one.
             request = next_revision(
                 definition,
+                ContainerChange(container_name(definition, self.target.container)),
                 tags=tags,
-                container=container_name(definition, self.target.container),
-                image=None,
-                environment={},
-                secret_arns={},
                 accepted=input_members(self.client, "RegisterTaskDefinition"),
             )
             registered = self._call("register_task_definition", **request)["taskDefinition"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from deploytools.errors import BadInput
@@ -60,21 +61,33 @@ def short_name(task_definition_arn: str) -> str:
     return task_definition_arn.rsplit("/", 1)[-1]
 
 
+@dataclass(frozen=True)
+class ContainerChange:
+    """What a deploy changes in one container: its image (None: keep it), env and secrets."""
+
+    container: str
+    image: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secret_arns: Mapping[str, str] = field(default_factory=dict)
+
+
 def next_revision(
     live: Mapping[str, Any],
+    change: ContainerChange,
     *,
     tags: list[dict[str, str]] | None,
-    container: str,
-    image: str | None,
-    environment: Mapping[str, str],
-    secret_arns: Mapping[str, str],
     accepted: frozenset[str],
 ) -> dict[str, Any]:
     """RegisterTaskDefinition arguments: the live definition with one container updated."""
     request = {k: v for k, v in live.items() if k in accepted and k not in READ_ONLY}
     request["containerDefinitions"] = [
-        apply_to_container(c, image=image, environment=environment, secret_arns=secret_arns)
-        if c["name"] == container
+        apply_to_container(
+            c,
+            image=change.image,
+            environment=change.environment,
+            secret_arns=change.secret_arns,
+        )
+        if c["name"] == change.container
         else dict(c)
         for c in live["containerDefinitions"]
     ]

@@ -47,25 +47,36 @@ class ZipPackage:
         return f"{text}; {self.dependencies}" if self.dependencies else text
 
 
+@dataclass(frozen=True)
+class Dependencies:
+    """Which requirements a package installs, and for which Lambda runtime and architecture.
+
+    `requirements` None: the source folder's requirements.txt, else its pyproject.toml
+    dependencies."""
+
+    requirements: Path | None = None
+    runtime: str = lambda_deps.DEFAULT_RUNTIME
+    architecture: str = "x86_64"
+
+
 def build_zip(
     source: Path,
     *,
     out: Path,
     excludes: Iterable[str] = (),
     reporter: Reporter | None = None,
-    requirements: Path | None = None,
-    runtime: str = lambda_deps.DEFAULT_RUNTIME,
-    architecture: str = "x86_64",
+    dependencies: Dependencies = Dependencies(),
 ) -> ZipPackage:
-    """Write the zip of `source` with its dependencies to `out`; return its hash and sizes.
-
-    `requirements` names the requirements file (default: the source folder's requirements.txt,
-    else its pyproject.toml dependencies); they are installed for `runtime` and `architecture`.
-    """
+    """Write the zip of `source` with its dependencies to `out`; return its hash and sizes."""
     files = select_files(source, excludes)
     if not files:
         raise BadInput(f"{source}: nothing to package (every file is excluded)")
-    installed = _dependencies(source, requirements, runtime=runtime, architecture=architecture)
+    installed = _dependencies(
+        source,
+        dependencies.requirements,
+        runtime=dependencies.runtime,
+        architecture=dependencies.architecture,
+    )
     if installed is not None:
         files = merge(files, _installed_files(installed.folder))
     unzipped = sum(f.size for f in files)
@@ -109,9 +120,11 @@ def build_package(
         out=out,
         excludes=list(package.excludes),
         reporter=reporter,
-        requirements=root / package.requirements if package.requirements else None,
-        runtime=package.runtime,
-        architecture=package.architecture,
+        dependencies=Dependencies(
+            requirements=root / package.requirements if package.requirements else None,
+            runtime=package.runtime,
+            architecture=package.architecture,
+        ),
     )
 
 
