@@ -343,15 +343,33 @@ def test_a_job_that_takes_too_long_times_out(repo: Path, aws: AwsContext) -> Non
 def test_a_job_already_running_is_waited_for_first(
     repo: Path, aws: AwsContext, amplify: Any, emulator: AmplifyEmulator
 ) -> None:
-    emulator.job_seconds = 3.0  # job 1 must outlast the deploy's preflight on a busy machine
     app = amplify.create_app(name=APP, platform="WEB_COMPUTE", environmentVariables={
         "NEXT_PUBLIC_API_URL": "https://api-v1.shop.invalid",
         "AMPLIFY_MONOREPO_APP_ROOT": "frontend",
     })["app"]  # fmt: skip
-    amplify.create_branch(appId=app["appId"], branchName="main", enableAutoBuild=True)
-    amplify.start_job(appId=app["appId"], branchName="main", jobType="RELEASE")
+    app_id, state = app["appId"], emulator.state
+    amplify.create_branch(appId=app_id, branchName="main", enableAutoBuild=True)
+    amplify.start_job(appId=app_id, branchName="main", jobType="RELEASE")
+    # Job 1 runs until the deploy has looked at the branch's jobs and seen it unfinished, however
+    # long the deploy takes to get there on a busy machine; then it ends as it would have.
+    state.hold(app_id, "main", "1")
+    job_1_when_2_started: list[str] = []
+
+    def watch(operation: str, answer: Any) -> None:
+        if operation == "list_jobs" and any(
+            job["jobId"] == "1" and job["status"] in ("PENDING", "RUNNING")
+            for job in answer["jobSummaries"]
+        ):
+            state.release(app_id, "main", "1")
+        elif operation == "start_job":
+            with state.lock:
+                job_1 = state.get_job(app_id, "main", "1")["job"]["summary"]["status"]
+            job_1_when_2_started.append(job_1)
+
+    state.observers.append(watch)
     result, _, output = deploy(aws, env_for(repo), repo)
     assert "  … amplify: job 1 is already running on main; waiting for it" in output
+    assert job_1_when_2_started == ["SUCCEED"]  # waited for, first
     assert result.job_id == "2"
     jobs = amplify.list_jobs(appId=app["appId"], branchName="main")["jobSummaries"]
     assert [j["status"] for j in jobs] == ["SUCCEED", "SUCCEED"]

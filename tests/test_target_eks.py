@@ -227,27 +227,66 @@ def test_a_failing_first_deploy_has_nothing_to_roll_back_to(aws: AwsContext, clu
         refresher(aws).refresh(RefreshInputs(image=BROKEN), StepRecord("web"))
 
 
-@pytest.mark.parametrize("workloads", ["no engine in this test"], indirect=True)
-def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
-    aws: AwsContext, cluster: str, double: k8s.KubeApi
-) -> None:
-    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
-    double.cluster(CLUSTER).rollout_seconds = 3600  # the simulated rollout never gets there
+def stuck_rollout(aws: AwsContext, double: k8s.KubeApi) -> eks.Refresher:
+    """A refresher whose polls are 7 s apart on a fake clock, against a cluster whose own clock
+    stands still, so that its simulated rollouts never finish (rollout_seconds) nor exceed their
+    progress deadline (2 s in the fixture's manifest), however slow the machine. Each of the
+    refresher's waits is one pass of the double's controller, as the seconds it waits would
+    be on a real cluster; the controller thread may add more, which change nothing."""
+    double.cluster(CLUSTER).clock = lambda: 0.0
     clock = iter(float(t) for t in range(0, 100_000, 7))
-    slow = replace(STATUS_POLLING, first=0, sleep=lambda _: None, clock=lambda: next(clock))
-    made = eks.Refresher(
+    polling = replace(
+        STATUS_POLLING, first=0, sleep=lambda _: double.reconcile(), clock=lambda: next(clock)
+    )
+    return eks.Refresher(
         "web",
         make_target(timeout=20),
         aws=aws,
         reporter=Reporter(out=io.StringIO(), err=io.StringIO()),
         root=FIXTURES,
-        polling=slow,
+        polling=polling,
     )
+
+
+@pytest.mark.parametrize("workloads", ["no engine in this test"], indirect=True)
+def test_a_rollout_that_does_not_finish_in_time_is_rolled_back(
+    aws: AwsContext, cluster: str, double: k8s.KubeApi
+) -> None:
+    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
+    made = stuck_rollout(aws, double)
+    with pytest.raises(RolledBack) as caught:
+        made.refresh(RefreshInputs(image=V2), StepRecord("web"))
+    message = str(caught.value)
+    assert (
+        "the rollout did not finish in 20 s (targets.web.timeout): 0 of 2 new replicas updated"
+        in message
+    )
+    # Revision 1's ReplicaSet still has its 2 replicas (revision 2's never got one), so, as on a
+    # real cluster, the rollback is complete as soon as the controller has observed it.
+    assert f"rolled back to the template of revision 1 ({V1}), now revision 3" in message
+    assert caught.value.restored.image == V1
+    deployment = stored_deployment(double)
+    assert container_image(deployment) == V1
+    assert rollout.rollout_status(deployment).done
+
+
+@pytest.mark.parametrize("workloads", ["no engine in this test"], indirect=True)
+def test_a_rollback_that_does_not_finish_in_time_either_is_said(
+    aws: AwsContext, cluster: str, double: k8s.KubeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))
+    made = stuck_rollout(aws, double)
+    monkeypatch.setattr(double.cluster(CLUSTER), "reconcile", lambda: None)  # no controller
     with pytest.raises(TargetFailed) as caught:
         made.refresh(RefreshInputs(image=V2), StepRecord("web"))
-    assert "the rollout did not finish in 20 s (targets.web.timeout)" in str(caught.value)
-    assert "rolling back to revision 1 failed too" in str(caught.value)
-    assert container_image(stored_deployment(double)) == V1
+    assert not isinstance(caught.value, RolledBack)
+    waiting = "waiting for the deployment spec update to be observed"
+    assert str(caught.value).endswith(
+        f"the rollout did not finish in 20 s (targets.web.timeout): {waiting}; rolling back to "
+        f"revision 1 failed too: the rollback did not finish in 20 s (targets.web.timeout): "
+        f"{waiting}"
+    )
+    assert container_image(stored_deployment(double)) == V1  # the undo itself was made
 
 
 def test_restore_puts_an_earlier_revision_back(

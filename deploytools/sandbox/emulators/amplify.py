@@ -41,6 +41,12 @@ step and the job, with the reason as statusReason and the output's tail as the s
 `simulated: …`); DEPLOY and VERIFY always (there is no hosting: they take a third of
 `job_seconds` each and their logs say `simulated: …`).
 
+Hooks for tests that need a job in a given state at a given moment, whatever the machine's
+load: `hold(app, branch, job)` keeps a job from ending (its last step runs on) until
+`release(…)`, after which it ends as it would have, or at once if that time has passed; every
+function in `observers` is called with (operation, answer) after each operation, outside the
+lock (so it may call `hold` and `release`, or take `lock` to look at the state).
+
 Errors are the real ones (BadRequestException, NotFoundException, ...) in the
 `x-amzn-ErrorType` header and a {"message": ...} body, so botocore raises the same
 ClientError codes as against AWS. Not covered: domains, webhooks, backend environments,
@@ -120,6 +126,7 @@ class Job:
     build: BuildOutcome | None = None  # None while the build runs
     build_end: float | None = None
     stopped: float | None = None
+    held_until: float = 0.0  # the job does not end before this: inf while held (hold/release)
 
     @property
     def failed(self) -> bool:
@@ -168,6 +175,7 @@ class AmplifyState:
         self.clock = clock
         self.apps: dict[str, App] = {}
         self.lock = threading.Lock()
+        self.observers: list[Callable[[str, Any], None]] = []  # (operation, answer), see above
 
     # --- apps --------------------------------------------------------------------------
     def app_arn(self, app_id: str) -> str:
@@ -396,6 +404,20 @@ class AmplifyState:
 
         threading.Thread(target=run, name=f"amplify-build-{job.job_id}", daemon=True).start()
 
+    def hold(self, app_id: str, name: str, job_id: str) -> None:
+        """Keep the job from ending (its last step runs on) until `release`; a test hook."""
+        with self.lock:
+            self._find_job(app_id, name, job_id).held_until = math.inf
+
+    def release(self, app_id: str, name: str, job_id: str) -> None:
+        """Let a held job end: when it would have, or now if that time has passed."""
+        with self.lock:
+            self._find_job(app_id, name, job_id).held_until = self.clock()
+
+    def _find_job(self, app_id: str, name: str, job_id: str) -> Job:
+        app = self._app(app_id)
+        return self._job(app, self._branch(app, name), job_id)
+
     def _job(self, app: App, branch: Branch, job_id: str) -> Job:
         for job in branch.jobs:
             if job.job_id == job_id:
@@ -437,6 +459,8 @@ class AmplifyState:
         steps = [("BUILD", start, end)]
         if not job.failed:
             steps += [("DEPLOY", end, end + each), ("VERIFY", end + each, end + 2 * each)]
+        last, last_start, last_end = steps[-1]
+        steps[-1] = (last, last_start, max(last_end, job.held_until))
         return steps
 
     def _status(self, app: App, branch: Branch, job: Job) -> tuple[str, float | None]:
@@ -580,7 +604,10 @@ def dispatch(
         elif operation in WITH_BODY:
             args.append(body)
         with state.lock:
-            return operation, getattr(state, operation)(*args)
+            result = getattr(state, operation)(*args)
+        for observer in list(state.observers):
+            observer(operation, result)
+        return operation, result
     raise ApiError(404, "NotFoundException", f"no Amplify operation for {method} {parts.path}")
 
 
