@@ -187,8 +187,14 @@ class DockerWorkloads:
     def remove(self, container_id: str) -> None:
         import docker
 
-        with contextlib.suppress(docker.errors.NotFound):
+        try:
             self.client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass  # it went by itself
+        except docker.errors.APIError as exc:
+            # Another clean-up (an environment closing, `sandbox down`) is removing it now.
+            if exc.status_code != 409 or "already in progress" not in str(exc):
+                raise
 
     def remove_all(self, **labels: str) -> int:
         """Remove this sandbox's containers (only those with all of `labels`, when given)."""
