@@ -9,20 +9,7 @@ import pytest
 
 from deploytools.aws import AwsContext
 from deploytools.sandbox import state
-
-SERVICES = (
-    "sts",
-    "ssm",
-    "ecr",
-    "ecs",
-    "eks",
-    "lambda",
-    "batch",
-    "iam",
-    "s3",
-    "logs",
-    "apigatewayv2",
-)
+from deploytools.sandbox.server import SERVICES  # the record the real sandbox writes
 
 
 def moto_sandbox(
