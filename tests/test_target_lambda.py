@@ -31,6 +31,7 @@ from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetFailed
 from deploytools.steps.targets.lambda_ import updates
 from deploytools.steps.targets.lambda_zip import build_zip
+from tests.support.lambda_role import lambda_role
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
@@ -51,20 +52,7 @@ def aws(moto_endpoint: str) -> AwsContext:
 
 @pytest.fixture
 def role(aws: AwsContext) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    created = aws.client("iam").create_role(
-        RoleName="predict", AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return str(created["Role"]["Arn"])
+    return lambda_role(aws)
 
 
 def push_image(aws: AwsContext, label: str) -> str:

@@ -6,7 +6,6 @@ and function URLs are moto's own.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack, TargetState
 from deploytools.steps.targets.lambda_zip import build_zip
 from tests import test_target_lambda as lambda_tests
+from tests.support.lambda_role import lambda_role
 from tests.test_target_lambda import ACCOUNT, FUNCTION, WarmupServer, push_image
 
 warmup_server = lambda_tests.warmup_server  # the fixture, shared
@@ -40,20 +40,7 @@ def aws(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def role(aws: AwsContext) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    created = aws.client("iam").create_role(
-        RoleName="predict", AssumeRolePolicyDocument=json.dumps(trust)
-    )
-    return str(created["Role"]["Arn"])
+    return lambda_role(aws)
 
 
 def write_code(folder: Path, answer: str) -> Path:
