@@ -13,6 +13,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,3 +127,52 @@ def commit(app: Path, message: str) -> str:
     git(app, "add", "-A")
     git(app, "-c", "user.email=dev@example.com", "-c", "user.name=dev", "commit", "-qm", message)
     return git(app, "rev-parse", "HEAD")
+
+
+@contextmanager
+def sandbox_for_act(work: Path, **extra: str) -> Iterator[dict[str, str]]:
+    """A started sandbox of its own under `work`; yields the environment act runs need."""
+    support.require_registry()
+    support.requires("terraform")
+    env = {
+        "DEPLOYTOOLS_SANDBOX_DIR": str(work / "sandbox"),
+        "DOCKER_HOST": support.DOCKER_HOST,
+        "TMPDIR": str(work),
+        **extra,
+    }
+    full = {**os.environ, **env}
+    up = subprocess.run(
+        [sys.executable, "-m", "deploytools", "sandbox", "up"],
+        env=full, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        yield env
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "deploytools", "sandbox", "down"],
+            env=full, capture_output=True, check=False, timeout=120,
+        )  # fmt: skip
+
+
+def deploy_as_the_workflow_does(app: Path, env: dict[str, str]) -> str:
+    """`deploytools deploy --env dev` in `app` with what the deploy job's steps give it (the
+    configure-aws-credentials stand-in's sandbox selection), without act: for tests whose
+    subject is a later run, so that only that run costs an act job. Returns the output."""
+    full = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    full.update(
+        env,
+        PYTHONPATH=str(REPO),
+        DEPLOYTOOLS_SANDBOX="1",
+        AWS_ACCESS_KEY_ID="sandbox",
+        AWS_SECRET_ACCESS_KEY="sandbox",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "deploytools", "--config", "deploytools.yml", "deploy",
+         "--env", "dev"],
+        cwd=app, env=full, capture_output=True, text=True, check=False, timeout=1200,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    return done.stdout

@@ -6,15 +6,11 @@ API is the loopback stand-in in tests/fake_github_api.py."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests import support
-from tests.act_runner import make_app_repository, run_act
+from tests.act_runner import make_app_repository, run_act, sandbox_for_act
 from tests.fake_github_api import fake_github
 
 # Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
@@ -27,38 +23,18 @@ pytestmark = [
 
 
 def test_two_pull_request_runs_keep_one_plan_comment(tmp_path: Path) -> None:
-    support.require_registry()
-    support.requires("terraform")
     sarif = tmp_path / "sarif"
     sarif.mkdir()
-    env = {
-        "DEPLOYTOOLS_SANDBOX_DIR": str(tmp_path / "sandbox"),
-        "DOCKER_HOST": support.DOCKER_HOST,
-        "TMPDIR": str(tmp_path),
-        "SARIF_STANDIN_DIR": str(sarif),
-    }
-    full = {**os.environ, **env}
-    up = subprocess.run(
-        [sys.executable, "-m", "deploytools", "sandbox", "up"],
-        env=full, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-    assert up.returncode == 0, up.stdout + up.stderr
-    app = make_app_repository(tmp_path)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7, "base": {"ref": "main"},
                                                   "head": {"ref": "feature"}}}))  # fmt: skip
-    try:
-        with fake_github() as api:
-            args = ("-e", str(event), "--env", f"GITHUB_API_URL={api.url}",
-                    "-s", f"GITHUB_TOKEN={api.token}")  # fmt: skip
-            runs = [run_act(app, "pull_request", "pr-plan.yml", env=env, extra=args)
-                    for _ in range(2)]  # fmt: skip
-            comments = api.on(7)
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "deploytools", "sandbox", "down"],
-            env=full, capture_output=True, check=False, timeout=120,
-        )  # fmt: skip
+    with sandbox_for_act(tmp_path, SARIF_STANDIN_DIR=str(sarif)) as env, fake_github() as api:
+        app = make_app_repository(tmp_path)
+        args = ("-e", str(event), "--env", f"GITHUB_API_URL={api.url}",
+                "-s", f"GITHUB_TOKEN={api.token}")  # fmt: skip
+        runs = [run_act(app, "pull_request", "pr-plan.yml", env=env, extra=args)
+                for _ in range(2)]  # fmt: skip
+        comments = api.on(7)
     for run in runs:
         assert run.returncode == 0, run.log[-6000:]
     assert "plan comment: created comment 101 on pull request #7" in runs[0].log

@@ -1,6 +1,8 @@
 """The adoption caller (examples/workflows/push-to-deploy.yml, the README's snippet) run by act
 on a push: the reusable deploy workflow installs deploytools through action.yml and deploys
 the tastetrend-etl example into the sandbox; a second push of the same commit changes nothing.
+(An older commit's push and a rollback dispatch are in test_act_older_commit.py and
+test_act_rollback.py, so that act runs spread over the test workers.)
 
 Real parts: act executes the workflow files, the composite action installs from
 requirements.lock, terraform applies against the sandbox, the release lands in the sandbox's
@@ -10,9 +12,6 @@ SSM. Stand-ins (tests/actions/) replace only the third-party actions that would 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests import support
-from tests.act_runner import ActRun, commit, git, make_app_repository, run_act
+from tests.act_runner import ActRun, make_app_repository, run_act, sandbox_for_act
 
 # Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
 pytestmark = [
@@ -48,29 +46,11 @@ class Adopter:
 
 @pytest.fixture(scope="module")
 def adopter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adopter]:
-    support.require_registry()
-    support.requires("terraform")
     work = tmp_path_factory.mktemp("act")
-    env = {
-        "DEPLOYTOOLS_SANDBOX_DIR": str(work / "sandbox"),
-        "DOCKER_HOST": support.DOCKER_HOST,
-        "TMPDIR": str(work),
-    }
-    full = {**os.environ, **env}
-    up = subprocess.run(
-        [sys.executable, "-m", "deploytools", "sandbox", "up"],
-        env=full, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-    assert up.returncode == 0, up.stdout + up.stderr
-    app = make_app_repository(work)
-    try:
+    with sandbox_for_act(work) as env:
+        app = make_app_repository(work)
         first = run_act(app, "push", "push-to-deploy.yml", env=env, job="dev")
         yield Adopter(app, env, first)
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "deploytools", "sandbox", "down"],
-            env=full, capture_output=True, check=False, timeout=120,
-        )  # fmt: skip
 
 
 def test_a_push_deploys_the_app_and_records_the_release(adopter: Adopter) -> None:
@@ -97,37 +77,3 @@ def test_a_second_push_of_the_same_commit_changes_nothing(adopter: Adopter) -> N
     assert again.returncode == 0, again.log[-6000:]
     assert "No changes: the infrastructure matches the configuration" in again.log
     assert "(already live)" in again.log
-
-
-def test_an_older_commit_is_refused_and_a_dispatch_rolls_back(adopter: Adopter) -> None:
-    """Push a newer commit (new Lambda code), then the first commit again: refused, naming
-    both; then workflow_dispatch with rollback: the release before the live one is restored."""
-    app = adopter.app
-    first = git(app, "rev-parse", "HEAD")
-    handler = app / "src" / "etl" / "handler.py"
-    handler.write_text(handler.read_text() + "\n# a newer commit\n")
-    newer = commit(app, "newer")
-    pushed = adopter.push()
-    assert pushed.returncode == 0, pushed.log[-6000:]
-    assert "deployed dev: release r-" in pushed.log and f"-{newer[:7]}" in pushed.log
-
-    git(app, "tag", "newer", newer)  # keeps the newer commit fetchable, as on GitHub
-    git(app, "checkout", "-q", "-B", "main", first)
-    older = adopter.push()
-    assert older.returncode != 0
-    assert (
-        f"error: refusing to deploy {first[:12]}: it is older than {newer[:12]}, the commit of "
-        "the live release r-"
-    ) in older.log
-    assert "deploy a newer commit, or pass --allow-older" in older.log
-
-    git(app, "checkout", "-q", "-B", "main", newer)
-    rolled = run_act(
-        app, "workflow_dispatch", "manual-deploy.yml", env=adopter.env, job="rollback",
-        extra=("--input", "environment=dev", "--input", "rollback=true"),
-    )  # fmt: skip
-    assert rolled.returncode == 0, rolled.log[-6000:]
-    assert "rolled back dev to r-" in rolled.log
-    line = next(x for x in rolled.step_lines() if x.startswith("rolled back dev to "))
-    restored = line.split(" to ", 1)[1].split(":", 1)[0]  # r-<time>-<sha7>-<suffix>
-    assert restored.rsplit("-", 1)[0].endswith(f"-{first[:7]}"), line
