@@ -147,6 +147,46 @@ def test_four_images_at_once_have_the_digests_of_one_at_a_time(
     assert len(lines) == 4 and all("built and pushed" in line for line in lines)
 
 
+class SeparatePushBuilder(OverlapBuilder):
+    """Pushes as a step of its own, as the legacy builder does; each push waits (a minute at
+    most) until every image's build has begun, which only happens when no build slot is held
+    through a push."""
+
+    def __init__(self, inner: SdkBuilder, images: int) -> None:
+        super().__init__(inner)
+        self.images = images
+        self.all_began = threading.Event()
+        self.pushed_after_all_began: list[bool] = []
+
+    def build(self, request: BuildRequest, *, push: Endpoint | None, progress: Progress) -> None:
+        assert push is None  # the run pushes through push(), outside the build slot
+        super().build(request, push=None, progress=progress)
+        if len(self.built) == self.images:
+            self.all_began.set()
+
+    def push(self, ref: str, *, endpoint: Endpoint, progress: Progress) -> None:
+        self.pushed_after_all_began.append(self.all_began.wait(60))
+        self.inner.push(ref, endpoint=endpoint, progress=progress)
+
+
+def test_a_push_holds_no_build_slot(
+    tmp_path: Path,
+    moto_server_aws: AwsContext,
+    registry: str,
+    docker_engine: Any,
+    projects: list[str],
+) -> None:
+    """One build slot, two images: the second builds while the first one's push waits."""
+    builder = SeparatePushBuilder(SdkBuilder(docker_engine, backoff=FAST), images=2)
+    root = four_image_app(tmp_path, projects[0], projects[0])
+    results = publish(
+        moto_server_aws, root, registry, builder, io.StringIO(), max_builds=1, names=["one", "two"]
+    )
+    assert builder.peak == 1
+    assert builder.pushed_after_all_began == [True, True]
+    assert all(r.pushed for r in results)
+
+
 def with_broken(root: Path, *names: str) -> Path:
     """The app with these images' Dockerfile replaced by one whose COPY fails."""
     (root / "Broken.Dockerfile").write_text("FROM scratch\nCOPY missing.txt /missing.txt\n")

@@ -18,7 +18,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import requests
 
@@ -74,6 +74,14 @@ class Builder(Protocol):
     def capacity(self) -> int:
         """How many builds the engine takes at once: its CPUs."""
         ...
+
+
+@runtime_checkable
+class PushesAfterBuilding(Protocol):
+    """A builder whose push is a step of its own: the run holds a build slot only while it
+    builds, so one image's upload overlaps the next one's build."""
+
+    def push(self, ref: str, *, endpoint: Endpoint, progress: Progress) -> None: ...
 
 
 def docker_host() -> str:
@@ -248,15 +256,19 @@ class SdkBuilder:
     def build(self, request: BuildRequest, *, push: Endpoint | None, progress: Progress) -> None:
         self._build(request, progress)
         if push is not None:
-            repository, _, tag = request.tags[0].removeprefix(push.host + "/").rpartition(":")
-            _push(
-                self.client,
-                endpoint=push,
-                repository=repository,
-                tag=tag,
-                backoff=self.backoff,
-                progress=progress,
-            )
+            self.push(request.tags[0], endpoint=push, progress=progress)
+
+    def push(self, ref: str, *, endpoint: Endpoint, progress: Progress) -> None:
+        """docker push of `ref` (a reference under `endpoint`'s host) to that registry."""
+        repository, _, tag = ref.removeprefix(endpoint.host + "/").rpartition(":")
+        _push(
+            self.client,
+            endpoint=endpoint,
+            repository=repository,
+            tag=tag,
+            backoff=self.backoff,
+            progress=progress,
+        )
 
     def _build(self, request: BuildRequest, progress: Progress) -> None:
         import docker.errors

@@ -69,7 +69,10 @@ class Session:
         *,
         push: Endpoint | None,
     ) -> None:
-        """Build `refs` (the first is the content tag) in one of the run's build slots."""
+        """Build `refs` (the first is the content tag) in one of the run's build slots, then
+        push the first to `push`. Where the builder pushes as a step of its own, the push runs
+        outside the slot: an upload mostly waits on the registry, and holding the slot through
+        it kept the next image from building."""
         request = builders.BuildRequest(
             name=name,
             context=ctx,
@@ -80,5 +83,9 @@ class Session:
             cache_from=tuple(image.cache_from),
             cache_to=tuple(image.cache_to),
         )
+        builder = self.builder
+        pusher = builder if isinstance(builder, builders.PushesAfterBuilding) else None
         with self.build_slots:
-            self.builder.build(request, push=push, progress=self.reporter.progress)
+            builder.build(request, push=None if pusher else push, progress=self.reporter.progress)
+        if pusher is not None and push is not None:
+            pusher.push(refs[0], endpoint=push, progress=self.reporter.progress)
