@@ -2,11 +2,21 @@
 
 For the application whose `appRoot` is the app's root (AMPLIFY_MONOREPO_APP_ROOT), the
 `frontend.phases.preBuild.commands` then `frontend.phases.build.commands` run in one shell in
-a container of the Node image (`--network host`, so that npm reaches its registry; nothing
-listens there), in a copy of the source (without node_modules, .git and .next) under /src,
-with the app's and the branch's environment variables. Then `frontend.artifacts.baseDirectory`
-must exist and, on WEB_COMPUTE, hold a Next.js server build (`server/` or `standalone/`). A
-command that exits non-zero fails the step with its exit code and the output's tail.
+a container of the Node image (deploytools.sandbox.node_image: Debian's Node 18, npm and
+corepack from registry.npmjs.org), `--network host` so that npm, pnpm and corepack reach the
+npm registry over HTTPS (nothing listens there), in a copy of the source (without
+node_modules, .git, .next and .pnpm-store) under /src, with the app's and the branch's
+environment variables. Then `frontend.artifacts.baseDirectory` must exist and, on
+WEB_COMPUTE, hold a Next.js server build (`server/` or `standalone/`). A command that exits
+non-zero fails the step with its exit code, the first error line it printed (next's
+`Error: …`, pnpm's `ERR_PNPM_…`) and the output's tail as the log.
+
+Downloads persist between builds, as Amplify's `cache.paths` keep them between jobs: the
+builder's cache folder (the sandbox's: $DEPLOYTOOLS_SANDBOX_BUILD_CACHE, default
+~/.cache/deploytools/amplify-builds) is mounted at /cache and holds npm's cache, pnpm's store
+and corepack's package managers, so a second build downloads nothing. A build that passed
+leaves its baseDirectory (without `cache/`) in the builder's artifacts folder, under the job's
+name (the sandbox's: <sandbox dir>/amplify-artifacts/<appId>/<branch>/<jobId>).
 
 The source is the repository when it is a local path (or `file://` URL), else the folder the
 builder was given (the sandbox's: $DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE, default the folder the
@@ -18,7 +28,10 @@ one when it can), or the app root is not in the source.
 from __future__ import annotations
 
 import io
+import os
+import re
 import shlex
+import shutil
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +48,19 @@ BUILD_TIMEOUT = 1800.0  # Amplify's default build timeout is 30 minutes
 MISSING_ARTIFACTS = 90  # exit codes of the script's own checks
 NO_SERVER_BUILD = 91
 STARTED = "# Executing command: "
+CACHE_MOUNT = "/cache"
+CACHE_ENVIRONMENT = {
+    "npm_config_cache": f"{CACHE_MOUNT}/npm",
+    "npm_config_store_dir": f"{CACHE_MOUNT}/pnpm-store",  # pnpm reads npm_config_* too
+    "COREPACK_HOME": f"{CACHE_MOUNT}/corepack",
+}
+# The lines a failing tool prints its error on: node's and next's `Error: …` (after next's
+# cross marks too) and `Type error: …`, npm's `npm error …`, pnpm's `ERR_PNPM_…`.
+ERROR_LINE = re.compile(
+    r"^\s*(?:[\u2a2f\u00d7x]\s+)?(?:[A-Z]\w*Error:|Error:|Type error:|npm error |ERR_PNPM_\w+)"
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ERROR_WIDTH = 300  # characters of the error line kept in the reason
 
 
 @dataclass(frozen=True)
@@ -44,6 +70,7 @@ class BuildRequest:
     repository: str
     platform: str
     environment: dict[str, str] = field(default_factory=dict)
+    job: str = ""  # the artifacts' folder name, e.g. {appId}/{branch}/{jobId}
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,7 @@ class BuildOutcome:
     ok: bool
     reason: str  # why it failed, or `simulated: …`; "" for a build that ran and passed
     log: str
+    artifacts: Path | None = None  # the baseDirectory's copy, for a build that passed
 
     @property
     def simulated(self) -> bool:
@@ -61,13 +89,20 @@ class Builder(Protocol):
     def build(self, request: BuildRequest) -> BuildOutcome: ...
 
 
+def default_cache() -> Path:
+    """The sandbox's build cache: shared by its builds, kept when the sandbox stops."""
+    default = Path.home() / ".cache" / "deploytools" / "amplify-builds"
+    return Path(os.environ.get("DEPLOYTOOLS_SANDBOX_BUILD_CACHE") or default)
+
+
 def simulated(why: str) -> BuildOutcome:
     reason = f"simulated: the build commands were not run ({why})"
     return BuildOutcome(True, reason, reason + "\n")
 
 
 class ContainerBuilder:
-    """Runs builds on a Docker engine in `image` (one with sh, node and npm)."""
+    """Runs builds on a Docker engine in `image` (one with sh, node and npm); `cache` is
+    mounted at /cache for the package managers, `artifacts` receives what passed builds made."""
 
     def __init__(
         self,
@@ -76,12 +111,16 @@ class ContainerBuilder:
         source: Path,
         sandbox: str,
         make_image: Callable[[], str | None] | None = None,
+        cache: Path | None = None,
+        artifacts: Path | None = None,
     ) -> None:
         self.client = client
         self.image = image
         self.source = source
         self.sandbox = sandbox
         self.make_image = make_image  # makes a missing image; why it could not, or None
+        self.cache = cache
+        self.artifacts = artifacts
 
     def build(self, request: BuildRequest) -> BuildOutcome:
         import docker
@@ -106,6 +145,11 @@ class ContainerBuilder:
         script = build_script(commands, base, request.platform == "WEB_COMPUTE")
         workdir = "/src/" + request.app_root if request.app_root else "/src"
         env = {**request.environment, "AMPLIFY_MONOREPO_APP_ROOT": request.app_root}
+        volumes: dict[str, dict[str, str]] = {}
+        if self.cache is not None:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            volumes[str(self.cache)] = {"bind": CACHE_MOUNT, "mode": "rw"}
+            env = {**CACHE_ENVIRONMENT, **env}
         container = self.client.containers.create(
             self.image,
             command=["sh", "-c", script],
@@ -113,32 +157,67 @@ class ContainerBuilder:
             environment={**env, "DEPLOYTOOLS_BUILD_DIR": workdir},
             labels={SANDBOX_LABEL: self.sandbox, "deploytools.workload": "amplify-build"},
             network_mode="host",
+            volumes=volumes,
         )
+        saved: Path | None = None
         try:
             container.put_archive("/", _archive(source))
             container.start()
             code = int(container.wait(timeout=BUILD_TIMEOUT).get("StatusCode", 1))
-            output = container.logs().decode("utf-8", "replace")
+            output = ANSI.sub("", container.logs().decode("utf-8", "replace"))
+            if code == 0 and self.artifacts is not None and request.job:
+                saved = self._save(container, f"{workdir}/{base}", self.artifacts / request.job)
         finally:
             container.remove(force=True)
         tail = "\n".join(output.splitlines()[-LOG_TAIL:]) + "\n"
         if code == 0:
-            return BuildOutcome(True, "", tail)
-        said = [line[4:] for line in output.splitlines() if line.startswith("!!! ")]
-        started = [line[len(STARTED) :] for line in output.splitlines() if line.startswith(STARTED)]
-        if said:
-            why = said[-1]
-        elif started:  # the command ended the shell itself (`exit 3`)
-            why = f"command {started[-1]} exited with code {code}"
-        else:
-            why = f"the build exited with code {code}"
-        return BuildOutcome(False, f"BUILD failed: {why}", tail)
+            if saved is not None:
+                tail += f"# artifacts ({base}) saved to {saved}\n"
+            return BuildOutcome(True, "", tail, saved)
+        return BuildOutcome(False, f"BUILD failed: {failure(output, code)}", tail)
+
+    def _save(self, container: Any, inside: str, folder: Path) -> Path:
+        """Copy the container's `inside` folder (without next's `cache/`) to `folder`."""
+        chunks, _ = container.get_archive(inside)
+        data = io.BytesIO(b"".join(chunks))
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        with tarfile.open(fileobj=data) as tar:
+            top = Path(inside).name
+            members = []
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if parts[:1] != (top,) or parts[1:2] == ("cache",):
+                    continue
+                member.name = str(Path(*parts[1:])) if len(parts) > 1 else "."
+                members.append(member)
+            tar.extractall(folder, members=members, filter="data")
+        return folder
 
     def _source(self, repository: str) -> Path:
         local = repository.removeprefix("file://")
         if local.startswith("/") and Path(local).is_dir():
             return Path(local)
         return self.source
+
+
+def failure(output: str, code: int) -> str:
+    """Why the build failed: the artifact checks' message, or the failing command with the
+    first error line it printed."""
+    lines = output.splitlines()
+    said = [line[4:] for line in lines if line.startswith("!!! ")]
+    if said and not said[-1].startswith("command "):
+        return said[-1]
+    starts = [n for n, line in enumerate(lines) if line.startswith(STARTED)]
+    if said:
+        why = said[-1]
+    elif starts:  # the command ended the shell itself (`exit 3`)
+        why = f"command {lines[starts[-1]][len(STARTED) :]} exited with code {code}"
+    else:
+        why = f"the build exited with code {code}"
+    printed = lines[starts[-1] + 1 :] if starts else lines
+    errors = [line.strip() for line in printed if ERROR_LINE.match(line)]
+    return f"{why}: {errors[0][:ERROR_WIDTH]}" if errors else why
 
 
 def phases(build_spec: str, app_root: str) -> tuple[list[str], str]:
