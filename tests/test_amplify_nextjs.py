@@ -105,9 +105,11 @@ def test_a_syntax_error_fails_the_build_with_nexts_error(
     outcome = builder.build(request("app/main/2"))
 
     assert not outcome.ok
-    assert outcome.reason.startswith("BUILD failed: command pnpm run build exited with code 1: "), (
-        outcome.reason
+    assert outcome.reason == (
+        "BUILD failed: command pnpm run build exited with code 1: "
+        "Error:   x Unexpected token. Did you mean `{'}'}` or `&rbrace;`?"
     )
-    assert "Failed to compile" in outcome.log
+    assert "Failed to compile." in outcome.log
+    assert "> Build failed because of webpack errors" in outcome.log
     label = f"{SANDBOX_LABEL}={SANDBOX}"
     assert _docker_client.containers.list(all=True, filters={"label": label}) == []
