@@ -116,6 +116,32 @@ def test_what_cannot_run_is_simulated_and_says_why(
     )
 
 
+def test_cache_paths_persist_between_builds_of_the_app(
+    docker_engine: Any, busybox_image: str, source: Path, tmp_path: Path
+) -> None:
+    builder = ContainerBuilder(docker_engine, busybox_image, source, SANDBOX, cache=tmp_path / "c")
+    runs = (
+        "mkdir -p .next/server .next/cache && echo run >> .next/cache/runs && cat .next/cache/runs"
+    )
+    spec = SPEC.format(build=runs) + (
+        "      cache:\n        paths: ['.next/cache/**/*', '../outside/**/*']\n"
+    )
+    build = BuildRequest(**{**request(runs).__dict__, "build_spec": spec})
+
+    first, second = builder.build(build), builder.build(build)
+
+    assert (first.ok, second.ok) == (True, True), second.log
+    assert "# Restored cache .next/cache" not in first.log
+    assert "# Saved cache .next/cache" in first.log
+    assert "# Restored cache .next/cache\n" in second.log
+    assert "run\nrun\n" in second.log  # the second build found the first one's cache
+    other = BuildRequest(**{**build.__dict__, "repository": "https://github.com/acme/other"})
+    assert "# Restored cache" not in builder.build(other).log  # per app, as Amplify's
+    saved = list((tmp_path / "c" / "apps").glob("*/.next/cache/runs"))
+    assert len(saved) == 2
+    assert not list((tmp_path / "c").rglob("outside"))
+
+
 # --- with Node ---------------------------------------------------------------------------------
 
 NEXT_LAYOUT = """const fs = require("fs");

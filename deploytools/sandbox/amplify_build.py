@@ -11,10 +11,12 @@ WEB_COMPUTE, hold a Next.js server build (`server/` or `standalone/`). A command
 non-zero fails the step with its exit code, the first error line it printed (next's
 `Error: …`, pnpm's `ERR_PNPM_…`) and the output's tail as the log.
 
-Downloads persist between builds, as Amplify's `cache.paths` keep them between jobs: the
-builder's cache folder (the sandbox's: $DEPLOYTOOLS_SANDBOX_BUILD_CACHE, default
+Builds reuse what earlier ones made, as Amplify's caches do between jobs: the builder's cache
+folder (the sandbox's: $DEPLOYTOOLS_SANDBOX_BUILD_CACHE, default
 ~/.cache/deploytools/amplify-builds) is mounted at /cache and holds npm's cache, pnpm's store
-and corepack's package managers, so a second build downloads nothing. A build that passed
+and corepack's package managers (so a second build downloads nothing) and, per app
+(repository and app root), the folders of the spec's `frontend.cache.paths` (`.next/cache`:
+next's compiler cache), restored before the commands and saved after a build that passed. A build that passed
 leaves its baseDirectory (without `cache/`) in the builder's artifacts folder, under the job's
 name (the sandbox's: <sandbox dir>/amplify-artifacts/<appId>/<branch>/<jobId>).
 
@@ -27,6 +29,7 @@ one when it can), or the app root is not in the source.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -142,14 +145,20 @@ class ContainerBuilder:
             why = self.make_image() if self.make_image else None
             if why or not self.make_image:
                 return simulated(why or f"no Node image {self.image} on the Docker engine")
-        script = build_script(commands, base, request.platform == "WEB_COMPUTE")
+        cached = cache_paths(request.build_spec, request.app_root) if self.cache else []
+        script = build_script(commands, base, request.platform == "WEB_COMPUTE", cached)
         workdir = "/src/" + request.app_root if request.app_root else "/src"
         env = {**request.environment, "AMPLIFY_MONOREPO_APP_ROOT": request.app_root}
         volumes: dict[str, dict[str, str]] = {}
         if self.cache is not None:
             self.cache.mkdir(parents=True, exist_ok=True)
             volumes[str(self.cache)] = {"bind": CACHE_MOUNT, "mode": "rw"}
-            env = {**CACHE_ENVIRONMENT, **env}
+            app = hashlib.sha256(f"{request.repository}\0{request.app_root}".encode())
+            env = {
+                **CACHE_ENVIRONMENT,
+                "DEPLOYTOOLS_BUILD_CACHE": f"{CACHE_MOUNT}/apps/{app.hexdigest()[:16]}",
+                **env,
+            }
         container = self.client.containers.create(
             self.image,
             command=["sh", "-c", script],
@@ -222,6 +231,32 @@ def failure(output: str, code: int) -> str:
 
 def phases(build_spec: str, app_root: str) -> tuple[list[str], str]:
     """The preBuild and build commands and the artifacts' baseDirectory for `app_root`."""
+    frontend = _frontend(build_spec, app_root)
+    commands: list[str] = []
+    for phase in ("preBuild", "build"):
+        commands += [str(c) for c in ((frontend.get("phases") or {}).get(phase) or {}).get(
+            "commands"
+        ) or []]  # fmt: skip
+    base = str((frontend.get("artifacts") or {}).get("baseDirectory") or "")
+    if not base:
+        raise ValueError("sets no frontend.artifacts.baseDirectory")
+    return commands, base
+
+
+def cache_paths(build_spec: str, app_root: str) -> list[str]:
+    """The folders of `frontend.cache.paths` (`.next/cache/**/*` is `.next/cache`), relative
+    to the app root; a path outside it is not cached."""
+    paths = (_frontend(build_spec, app_root).get("cache") or {}).get("paths") or []
+    folders: list[str] = []
+    for path in paths:
+        folder = re.sub(r"(/\*\*?)+(/\*)?$", "", str(path).strip()).rstrip("/")
+        inside = not folder.startswith("/") and ".." not in Path(folder).parts
+        if folder and inside and "*" not in folder and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _frontend(build_spec: str, app_root: str) -> dict[str, Any]:
     try:
         spec = yaml.safe_load(build_spec or "") or {}
     except yaml.YAMLError as exc:
@@ -234,22 +269,23 @@ def phases(build_spec: str, app_root: str) -> tuple[list[str], str]:
         if not found:
             raise ValueError(f"has no application with appRoot {app_root}")
         app = found[0]
-    frontend = app.get("frontend") or {}
-    commands: list[str] = []
-    for phase in ("preBuild", "build"):
-        commands += [str(c) for c in ((frontend.get("phases") or {}).get(phase) or {}).get(
-            "commands"
-        ) or []]  # fmt: skip
-    base = str((frontend.get("artifacts") or {}).get("baseDirectory") or "")
-    if not base:
-        raise ValueError("sets no frontend.artifacts.baseDirectory")
-    return commands, base
+    return dict(app.get("frontend") or {})
 
 
-def build_script(commands: list[str], base: str, server_build: bool) -> str:
-    """One shell session, as Amplify runs a phase: each command echoed, the first failure
-    named with its exit code, then the artifact checks."""
+def build_script(
+    commands: list[str], base: str, server_build: bool, cached: list[str] | None = None
+) -> str:
+    """One shell session, as Amplify runs a phase: the `cached` folders restored from
+    $DEPLOYTOOLS_BUILD_CACHE, each command echoed, the first failure named with its exit
+    code, the artifact checks, then the cached folders saved for the next build."""
     lines = ['cd "$DEPLOYTOOLS_BUILD_DIR" || exit 1']
+    for folder in cached or []:
+        kept, here = f'"$DEPLOYTOOLS_BUILD_CACHE"/{shlex.quote(folder)}', shlex.quote(folder)
+        lines.append(
+            f'if [ -d {kept} ] && [ ! -e {here} ]; then mkdir -p "$(dirname {here})" '
+            f"&& cp -a {kept} {here} && echo {shlex.quote(f'# Restored cache {folder}')} "
+            f"|| echo {shlex.quote(f'# Cache {folder} not restored')}; fi"
+        )
     for command in commands:
         quoted = shlex.quote(command)
         lines += [
@@ -269,6 +305,15 @@ def build_script(commands: list[str], base: str, server_build: bool) -> str:
             f"[ -d {base_q}/server ] || [ -d {base_q}/standalone ] || {{ echo '!!! "
             f"{_escape(base)} holds no Next.js server build (server/ or standalone/), which "
             f"WEB_COMPUTE needs'; exit {NO_SERVER_BUILD}; }}"
+        )
+    for folder in cached or []:
+        kept, here = f'"$DEPLOYTOOLS_BUILD_CACHE"/{shlex.quote(folder)}', shlex.quote(folder)
+        saving = f'"$DEPLOYTOOLS_BUILD_CACHE"/{shlex.quote(folder + ".saving")}'
+        lines.append(
+            f'if [ -d {here} ]; then mkdir -p "$(dirname {kept})" && rm -rf {saving} '
+            f"&& cp -a {here} {saving} && rm -rf {kept} && mv {saving} {kept} "
+            f"&& echo {shlex.quote(f'# Saved cache {folder}')} "
+            f"|| echo {shlex.quote(f'# Cache {folder} not saved')}; fi"
         )
     return "\n".join(lines) + "\n"
 
