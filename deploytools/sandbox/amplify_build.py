@@ -16,9 +16,10 @@ folder (the sandbox's: $DEPLOYTOOLS_SANDBOX_BUILD_CACHE, default
 ~/.cache/deploytools/amplify-builds) is mounted at /cache and holds npm's cache, pnpm's store
 and corepack's package managers (so a second build downloads nothing) and, per app
 (repository and app root), the folders of the spec's `frontend.cache.paths` (`.next/cache`:
-next's compiler cache), restored before the commands and saved after a build that passed. A build that passed
-leaves its baseDirectory (without `cache/`) in the builder's artifacts folder, under the job's
-name (the sandbox's: <sandbox dir>/amplify-artifacts/<appId>/<branch>/<jobId>).
+next's compiler cache), restored before the commands and saved after a build that passed.
+A build that passed leaves its baseDirectory (without `cache/`) in the builder's artifacts
+folder, under the job's name (the sandbox's: <sandbox dir>/amplify-artifacts/<appId>/<branch>/
+<jobId>).
 
 The source is the repository when it is a local path (or `file://` URL), else the folder the
 builder was given (the sandbox's: $DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE, default the folder the
