@@ -17,8 +17,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from deploytools.sandbox import emulators
-from deploytools.sandbox.amplify_build import BuildOutcome, BuildRequest
+from deploytools.sandbox import emulators, node_image
+from deploytools.sandbox.amplify_build import BuildOutcome, BuildRequest, ContainerBuilder
 from deploytools.sandbox.emulators import amplify as emulator_module
 from deploytools.sandbox.emulators.amplify import AmplifyEmulator
 
@@ -182,6 +182,7 @@ def test_a_failed_build_fails_the_job_with_its_reason_and_log() -> None:
             repository="https://github.com/acme/web",
             platform="WEB_COMPUTE",
             environment={**variables, "B": "1"},
+            job=f"{app_id}/main/1",  # where a build that passed leaves its artifacts
         )
     ]
 
@@ -294,3 +295,18 @@ resource "aws_amplify_branch" "main" {
   enable_auto_build = false
 }
 """
+
+
+def test_the_sandbox_builds_with_its_cache_and_keeps_artifacts_in_its_folder(
+    docker_engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_BUILD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE", str(tmp_path / "checkout"))
+
+    builder = emulator_module.sandbox_builder()
+
+    assert isinstance(builder, ContainerBuilder)
+    assert (builder.image, builder.source) == (node_image.NODE_IMAGE, tmp_path / "checkout")
+    assert builder.cache == tmp_path / "cache"
+    assert builder.artifacts == tmp_path / "sandbox" / "amplify-artifacts"

@@ -112,6 +112,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         "DOCKER_HOST": support.DOCKER_HOST,
         "DEPLOYTOOLS_SANDBOX_DIR": str(work / "sandbox"),
         "TMPDIR": str(work / "tmp"),  # zip packages are built under the temp folder
+        # automl-lite's repository is on GitHub: its Amplify job builds the local copy.
+        "DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE": str(work / "examples" / "automl-lite"),
     }
     (work / "tmp").mkdir()
     running = Sandbox(work, env)
@@ -328,6 +330,16 @@ def test_batch_job_definition_is_registered_and_the_api_lambda_answers(sandbox: 
     for line in out.splitlines():
         if line.startswith("simulated:"):
             assert line.endswith(")") and " was not executed (" in line, line
+    # The Amplify job's BUILD ran the build spec for real: next built the frontend's server.
+    amplify = sandbox.client("amplify")
+    (app,) = [a for a in amplify.list_apps()["apps"] if a["name"] == "automl-lite-dev-web"]
+    (job, *_) = amplify.list_jobs(appId=app["appId"], branchName="main")["jobSummaries"]
+    build = amplify.get_job(appId=app["appId"], branchName="main", jobId=job["jobId"])["job"]
+    assert job["status"] == "SUCCEED"
+    first = build["steps"][0]  # BUILD; its statusReason would say why it failed or was simulated
+    assert (first["stepName"], first.get("statusReason")) == ("BUILD", None)
+    built = sandbox.work / "sandbox" / "amplify-artifacts" / app["appId"] / "main" / job["jobId"]
+    assert (built / "BUILD_ID").is_file() and (built / "server" / "app" / "page.js").is_file()
 
 
 def test_eks_pods_serve_the_deployed_image_and_the_lambda_container_answers(

@@ -34,12 +34,17 @@ Operations and what they cover (paths as in botocore's amplify/2017-07-25/servic
 
 A job is PENDING for `pending_seconds`, then RUNNING through the steps BUILD, DEPLOY, VERIFY.
 Executed: BUILD, by the builder (deploytools.sandbox.amplify_build): the build spec's
-preBuild and build commands for the app root, in a Node container, then the artifact checks;
-a failing command or a missing (or, on WEB_COMPUTE, server-less) baseDirectory fails the
-step and the job, with the reason as statusReason and the output's tail as the step's log
-(GET /logs/...). Simulated: BUILD when the builder cannot run it (its statusReason then says
-`simulated: …`); DEPLOY and VERIFY always (there is no hosting: they take a third of
-`job_seconds` each and their logs say `simulated: …`).
+preBuild and build commands for the app root, for real, in a Node container (Debian's Node
+18; npm, corepack and the app's packages from registry.npmjs.org, through a download cache
+kept between builds), then the artifact checks (baseDirectory exists; on WEB_COMPUTE it holds
+a Next.js server build); a failing command or a missing (or server-less) baseDirectory fails
+the step and the job, with the reason (the command, its exit code, the first error line it
+printed) as statusReason and the output's tail as the step's log (GET /logs/...). A build
+that passed leaves its baseDirectory under <sandbox dir>/amplify-artifacts/{appId}/{branch}/
+{jobId}. Simulated: BUILD when the builder cannot run it (no Docker engine, no Node image, the
+app root not in the source; its statusReason then says `simulated: …`); DEPLOY and VERIFY
+always (there is no hosting: they take a third of `job_seconds` each and their logs say
+`simulated: …`).
 
 Hooks for tests that need a job in a given state at a given moment, whatever the machine's
 load: `hold(app, branch, job)` keeps a job from ending (its last step runs on) until
@@ -54,10 +59,12 @@ deployments (CreateDeployment/StartDeployment), artifacts.
 
 Environment of the emulator `deploytools sandbox up` starts:
 DEPLOYTOOLS_SANDBOX_AMPLIFY_JOB_SECONDS (default 3) the simulated steps' duration;
-DEPLOYTOOLS_SANDBOX_NODE_IMAGE the image builds run in (default deploytools/node:local,
-made on first use by deploytools.sandbox.node_image: Debian's nodejs, no npm);
+DEPLOYTOOLS_SANDBOX_NODE_IMAGE the image builds run in (default deploytools/node:npm-local,
+made on first use by deploytools.sandbox.node_image);
 DEPLOYTOOLS_SANDBOX_AMPLIFY_SOURCE (default the sandbox's working folder) where the app's
-source is when its repository is not a local path.
+source is when its repository is not a local path;
+DEPLOYTOOLS_SANDBOX_BUILD_CACHE (default ~/.cache/deploytools/amplify-builds) the builds'
+download cache.
 """
 
 from __future__ import annotations
@@ -79,6 +86,7 @@ from deploytools.sandbox import amplify_build, containers, loopback_http, node_i
 from deploytools.sandbox.amplify_build import Builder, BuildOutcome, BuildRequest
 from deploytools.sandbox.emulators import Emulator, EmulatorContext
 from deploytools.sandbox.loopback_http import Answer, Request
+from deploytools.sandbox.state import state_dir
 
 JOB_STEPS = ("BUILD", "DEPLOY", "VERIFY")
 PLATFORMS = ("WEB", "WEB_COMPUTE", "WEB_DYNAMIC")
@@ -391,6 +399,7 @@ class AmplifyState:
             repository=str(app.fields.get("repository") or ""),
             platform=str(app.fields.get("platform") or "WEB"),
             environment={str(k): str(v) for k, v in environment.items()},
+            job=f"{app.app_id}/{branch.fields['branchName']}/{job.job_id}",
         )
         builder = self.builder
 
@@ -705,4 +714,6 @@ def sandbox_builder() -> Builder | str:
         source,
         workloads.sandbox,
         make_image=(lambda: node_image.ensure(client)) if image == node_image.NODE_IMAGE else None,
+        cache=amplify_build.default_cache(),
+        artifacts=state_dir() / "amplify-artifacts",
     )
