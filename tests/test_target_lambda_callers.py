@@ -204,6 +204,17 @@ def test_item_02_rollback_moves_latest_back_when_the_api_invokes_it_unqualified(
         f"lambda {FUNCTION}: $LATEST back on version 1's code (API Gateway integration "
         f"automl/{integration_id(aws, api_id)} invokes the unqualified function)",
     ]
+    # Said in the run's output too, not only in the release record.
+    said = out.getvalue()
+    assert (
+        f"  api: $LATEST serves this code at once (API Gateway integration "
+        f"automl/{integration_id(aws, api_id)} invokes the unqualified function); a rollback "
+        "moves $LATEST back too\n"
+    ) in said
+    assert (
+        f"  ↺ api: $LATEST back on version 1's code (API Gateway integration "
+        f"automl/{integration_id(aws, api_id)} invokes the unqualified function)\n"
+    ) in said
 
 
 def test_item_02_rollback_leaves_latest_alone_when_callers_use_the_alias(
