@@ -14,6 +14,8 @@ Every answer below is the handler's own. The tests run in file order in one sand
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -123,6 +125,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 def test_the_app_deploys_as_it_is_and_its_api_answers(app: App) -> None:
     out = app.ok("deploy", "--env", "dev", "--sandbox")
 
+    # `check` ran first and warned about the integration (DT011), which does not stop a deploy.
+    assert (
+        "warning: terraform/main.tf:81: DT011 aws_apigatewayv2_integration.api invokes the "
+        "unqualified function (integration_uri = aws_lambda_function.api.invoke_arn): rolling "
+        "back alias live changes nothing it serves\n"
+    ) in out
+    # Item 1: the zip holds the requirements, installed by pip for the function's runtime.
+    assert "3 requirement(s) from requirements.txt" in out
     # Item 11: the repository the Terraform declares is applied first, never created twice.
     assert "built and pushed automl-shaped-trainer:ct-" in out
     (repository,) = app.client("ecr").describe_repositories()["repositories"]
@@ -201,7 +211,4 @@ def test_releases_lists_the_history_newest_first(app: App) -> None:
 
 
 def _sha256_b64(path: Path) -> str:
-    import base64
-    import hashlib
-
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
