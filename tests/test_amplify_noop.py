@@ -89,7 +89,7 @@ def _jobs(sandbox: AwsContext) -> list[str]:
     return sorted(str(j["jobId"]) for j in summaries)
 
 
-def test_amplify_job_only_when_commit_build_spec_or_environment_changed(
+def test_item_09_amplify_job_only_when_commit_build_spec_or_environment_changed(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
     first = _deploy(repo, capsys)

@@ -107,7 +107,7 @@ def test_unknown_release_exits_2(
     )
 
 
-def test_nothing_to_roll_back_exits_0_and_records_nothing(
+def test_item_03_nothing_to_roll_back_exits_0_and_records_nothing(
     world: World, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (only,) = deploy_times(config, 1, "--env", "dev")
@@ -122,7 +122,7 @@ def test_nothing_to_roll_back_exits_0_and_records_nothing(
     assert store().ids() == [only]
 
 
-def test_rollback_skips_releases_that_match_what_is_live(
+def test_item_03_rollback_skips_releases_that_match_what_is_live(
     world: World, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A release equal to what runs now (a no-op's twin, a redeploy of the same state) is

@@ -169,7 +169,7 @@ def test_function_arn_is_accepted(tmp_path: Path) -> None:
     assert loaded.for_env("dev").model.targets["fn"].function == arn
 
 
-def test_alias_null_means_no_alias(tmp_path: Path) -> None:
+def test_item_06_alias_null_means_no_alias(tmp_path: Path) -> None:
     loaded = load_config(write_config_repo(tmp_path, VALID + LAMBDA + "    alias: null\n"))
     target = loaded.for_env("dev").model.targets["fn"]
     assert target.alias is None

@@ -63,7 +63,7 @@ resource "aws_lambda_function_url" "api" {
 """
 
 
-def test_item2_dt011_names_each_caller_of_the_unqualified_function(tmp_path: Path) -> None:
+def test_item_02_dt011_names_each_caller_of_the_unqualified_function(tmp_path: Path) -> None:
     found = findings(tmp_path, API_ON_FUNCTION, {"DT011"})
     assert lines(found) == [
         (
@@ -118,7 +118,7 @@ resource "aws_lambda_function" "owned" {
 """
 
 
-def test_item4_dt012_names_the_attributes_terraform_would_undo(tmp_path: Path) -> None:
+def test_item_04_dt012_names_the_attributes_terraform_would_undo(tmp_path: Path) -> None:
     found = findings(tmp_path, LAMBDA_WITHOUT_IGNORE, {"DT012"})
     assert lines(found) == [
         (
@@ -162,7 +162,7 @@ resource "aws_lambda_function" "api" {
 """
 
 
-def test_item5_dt013_finds_pinned_revisions_in_terraform_and_code(tmp_path: Path) -> None:
+def test_item_05_dt013_finds_pinned_revisions_in_terraform_and_code(tmp_path: Path) -> None:
     code = 'import boto3\nboto3.client("batch").submit_job(jobDefinition="automl-dev-training:3")\n'
     found = findings(tmp_path, PINNED, {"DT013"}, **{"submit.py": code})
     assert lines(found) == [

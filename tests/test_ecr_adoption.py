@@ -61,7 +61,7 @@ def repo(tmp_path: Path, busybox_image: str, terraform_cli_config: Path) -> Path
     return root / "deploytools.yml"
 
 
-def test_a_repository_terraform_declares_is_applied_first_and_not_created_by_deploytools(
+def test_item_11_a_repository_terraform_declares_is_applied_first_and_not_created_by_deploytools(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
@@ -101,7 +101,7 @@ def _files(tmp_path: Path, image: dict[str, object]) -> Path:
     return root / "deploytools.yml"
 
 
-def test_create_repository_true_for_a_declared_repository_is_dt000_naming_both(
+def test_item_11_create_repository_true_for_a_declared_repository_is_dt000_naming_both(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _files(tmp_path, {"context": ".", "create_repository": True})
@@ -117,7 +117,7 @@ def test_create_repository_true_for_a_declared_repository_is_dt000_naming_both(
     )
 
 
-def test_plan_shows_the_declared_repository_applied_first(
+def test_item_11_plan_shows_the_declared_repository_applied_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _files(tmp_path, {"context": "."})

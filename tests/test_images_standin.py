@@ -66,7 +66,7 @@ def _request(tmp_path: Path, dockerfile: str, tag: str) -> BuildRequest:
 
 
 @pytest.mark.slow
-def test_python_slim_dockerfile_with_pip_install_builds_on_a_bridgeless_engine(
+def test_item_17_python_slim_dockerfile_with_pip_install_builds_on_a_bridgeless_engine(
     tmp_path: Path, docker_engine: docker.DockerClient, python_rootfs: str
 ) -> None:
     assert sdk_network_mode(docker_engine) == "host", "this engine was expected to lack a bridge"

@@ -44,7 +44,7 @@ def _no_pip(args: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 @pytest.mark.slow
-def test_zip_holds_its_requirements_same_sha_twice_the_second_from_the_cache(
+def test_item_01_zip_holds_its_requirements_same_sha_twice_the_second_from_the_cache(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = _source(tmp_path, "# the one dependency\nsix==1.16.0\n")
@@ -98,7 +98,7 @@ def test_a_requirement_without_a_wheel_names_the_package_and_the_fix(
     assert not list(cache.iterdir()), "a failed install left a folder in the cache"
 
 
-def test_pip_is_asked_for_the_runtime_and_architecture(
+def test_item_01_pip_is_asked_for_the_runtime_and_architecture(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pip itself is replaced here (it would download): the test reads the arguments."""
@@ -128,7 +128,7 @@ def test_pip_is_asked_for_the_runtime_and_architecture(
     assert "--only-binary=:all:" in args
 
 
-def test_the_250_mb_limit_counts_the_dependencies(
+def test_item_01_the_250_mb_limit_counts_the_dependencies(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pip is replaced by one that installs a sparse file just over Lambda's limit."""

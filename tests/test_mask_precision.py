@@ -18,7 +18,7 @@ def _empty_registry() -> Iterator[None]:
     forget_all()
 
 
-def test_values_shorter_than_four_characters_are_not_masked_and_said_once(
+def test_item_08_values_shorter_than_four_characters_are_not_masked_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING):
@@ -34,7 +34,7 @@ def test_values_shorter_than_four_characters_are_not_masked_and_said_once(
     assert redact("key s3cr") == "key ***"
 
 
-def test_a_structured_output_tainted_by_a_sensitive_input_masks_only_secret_like_leaves() -> None:
+def test_item_08_a_tainted_structured_output_masks_only_secret_like_leaves() -> None:
     plan = {
         "output_changes": {
             "routes": {

@@ -75,7 +75,7 @@ def count_puts(aws: AwsContext) -> list[str]:
     return names
 
 
-def test_a_no_op_deploy_writes_no_release(seeded_aws: AwsContext, tmp_path: Path) -> None:
+def test_item_03_a_no_op_deploy_writes_no_release(seeded_aws: AwsContext, tmp_path: Path) -> None:
     # Without Amplify: a fake Amplify starts a job on every deploy (that decision is its own).
     config = {k: v for k, v in BASE_CONFIG.items() if k != "frontend"}
     repo = write_repo(tmp_path / "repo", config)
@@ -141,7 +141,7 @@ def test_an_interrupted_rollback_records_an_interrupted_rollback(
     assert recorded.targets["api"]["revision"] == "arn:fake:api:1"
 
 
-def test_releases_json_lists_the_history_newest_first(
+def test_item_03_releases_json_lists_the_history_newest_first(
     cli_world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = str(write_repo(tmp_path / "repo"))

@@ -74,7 +74,7 @@ def repo(tmp_path: Path) -> Path:
     return root / "deploytools.yml"
 
 
-def test_sandbox_deploys_into_the_environments_own_account(
+def test_item_14_sandbox_deploys_into_the_environments_own_account(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prod = in_account(sandbox, PROD)

@@ -116,7 +116,7 @@ def _error_lines(capsys: pytest.CaptureFixture[str], config: Path) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("error: ")]
 
 
-def test_a_provider_missing_from_the_mirror_is_named_with_the_fix(
+def test_item_18_a_provider_missing_from_the_mirror_is_named_with_the_fix(
     sandbox: AwsContext,
     tmp_path: Path,
     terraform_cli_config: Path,
@@ -135,7 +135,7 @@ def test_a_provider_missing_from_the_mirror_is_named_with_the_fix(
     )
 
 
-def test_an_aws_api_moto_lacks_names_the_resource_the_api_and_the_fix(
+def test_item_18_an_aws_api_moto_lacks_names_the_resource_the_api_and_the_fix(
     sandbox: AwsContext,
     tmp_path: Path,
     terraform_cli_config: Path,
@@ -154,7 +154,7 @@ def test_an_aws_api_moto_lacks_names_the_resource_the_api_and_the_fix(
     )
 
 
-def test_a_provider_crash_is_summarised_by_its_first_error_line_and_resource() -> None:
+def test_item_18_a_provider_crash_is_summarised_by_its_first_error_line_and_resource() -> None:
     assert summarise(PROVIDER_CRASH, emulated=True) == (
         "the Terraform provider terraform-provider-aws_v5.100.0_x5 crashed on "
         "aws_lambda_function.api (lambda.tf line 7): panic: runtime error: invalid memory "
@@ -163,7 +163,7 @@ def test_a_provider_crash_is_summarised_by_its_first_error_line_and_resource() -
     )
 
 
-def test_an_aws_managed_layer_is_named_with_the_fix() -> None:
+def test_item_18_an_aws_managed_layer_is_named_with_the_fix() -> None:
     assert summarise(LAYER, emulated=True) == (
         "aws_lambda_function.api (lambda.tf line 7) uses the Lambda layer "
         "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:40, which the "
@@ -175,7 +175,7 @@ def test_an_aws_managed_layer_is_named_with_the_fix() -> None:
     assert summarise(LAYER, emulated=False) is None
 
 
-def test_a_base_image_that_cannot_be_pulled_is_named_with_the_fix(
+def test_item_18_a_base_image_that_cannot_be_pulled_is_named_with_the_fix(
     docker_engine: docker.DockerClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if sdk_network_mode(docker_engine) is None:
@@ -201,7 +201,7 @@ def test_a_base_image_that_cannot_be_pulled_is_named_with_the_fix(
     ]
 
 
-def test_a_base_the_stand_in_script_makes_names_the_script() -> None:
+def test_item_18_a_base_the_stand_in_script_makes_names_the_script() -> None:
     error = missing_base("api", Base("public.ecr.aws/lambda/python:3.12", 1))
     assert str(error) == (
         "image api: FROM public.ecr.aws/lambda/python:3.12 (line 1) is not on this engine, "

@@ -59,7 +59,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> None:
     assert code == 0, out + err
 
 
-def test_sandbox_plan_and_deploy_leave_no_file_beside_the_terraform_code(
+def test_item_16_sandbox_plan_and_deploy_leave_no_file_beside_the_terraform_code(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     infra = repo.parent / "infra"

@@ -76,7 +76,7 @@ def _deploy(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return code, out + err
 
 
-def test_ssm_nested_paths_are_ignored_and_listed_once_on_every_deploy(
+def test_item_15_ssm_nested_paths_are_ignored_and_listed_once_on_every_deploy(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, output = _deploy(repo, capsys)
@@ -92,7 +92,7 @@ def test_ssm_nested_paths_are_ignored_and_listed_once_on_every_deploy(
     assert output.count("ignored 2 parameter(s)") == 1
 
 
-def test_secrets_list_shows_the_direct_children_and_names_the_ignored(
+def test_item_15_secrets_list_shows_the_direct_children_and_names_the_ignored(
     sandbox: AwsContext, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()

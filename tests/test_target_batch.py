@@ -279,7 +279,7 @@ def test_refresher_for_builds_the_batch_refresher(aws: AwsContext) -> None:
     assert isinstance(built, Refresher)
 
 
-def test_item5_callers_get_the_revisionless_arn(aws: AwsContext, batch: Any) -> None:
+def test_item_05_callers_get_the_revisionless_arn(aws: AwsContext, batch: Any) -> None:
     state = refresher(aws).refresh(RefreshInputs(image=NEW_IMAGE), StepRecord("trainer"))
 
     caller_arn = state.detail["caller_arn"]

@@ -101,7 +101,7 @@ def versions(aws: AwsContext) -> list[str]:
 # --- item 10: publish only on a change ----------------------------------------------------
 
 
-def test_item10_first_deploy_reuses_the_version_terraform_published(
+def test_item_10_first_deploy_reuses_the_version_terraform_published(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     source = zip_function_published_by_terraform(aws, role, tmp_path)
@@ -121,7 +121,7 @@ def test_item10_first_deploy_reuses_the_version_terraform_published(
     assert record.changed == [f"lambda {FUNCTION}: alias live → 1"]
 
 
-def test_item10_changed_code_publishes_one_new_version(
+def test_item_10_changed_code_publishes_one_new_version(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     zip_function_published_by_terraform(aws, role, tmp_path)
@@ -137,7 +137,7 @@ def test_item10_changed_code_publishes_one_new_version(
 # --- item 2: callers of the unqualified function ------------------------------------------
 
 
-def test_item2_callers_are_read_from_integrations_mappings_and_the_url(
+def test_item_02_callers_are_read_from_integrations_mappings_and_the_url(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     zip_function_published_by_terraform(aws, role, tmp_path)
@@ -161,7 +161,7 @@ def test_item2_callers_are_read_from_integrations_mappings_and_the_url(
     assert report.unread == ()
 
 
-def test_item2_an_integration_on_the_alias_does_not_bypass_it() -> None:
+def test_item_02_an_integration_on_the_alias_does_not_bypass_it() -> None:
     uri = f"{ARN}:live"
     assert lambda_callers.invoked_qualifier(uri, FUNCTION) == (True, "live")
     wrapped = (
@@ -171,7 +171,7 @@ def test_item2_an_integration_on_the_alias_does_not_bypass_it() -> None:
     assert lambda_callers.invoked_qualifier(ARN + "-other", FUNCTION) == (False, None)
 
 
-def test_item2_rollback_moves_latest_back_when_the_api_invokes_it_unqualified(
+def test_item_02_rollback_moves_latest_back_when_the_api_invokes_it_unqualified(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     source = zip_function_published_by_terraform(aws, role, tmp_path)
@@ -204,9 +204,20 @@ def test_item2_rollback_moves_latest_back_when_the_api_invokes_it_unqualified(
         f"lambda {FUNCTION}: $LATEST back on version 1's code (API Gateway integration "
         f"automl/{integration_id(aws, api_id)} invokes the unqualified function)",
     ]
+    # Said in the run's output too, not only in the release record.
+    said = out.getvalue()
+    assert (
+        f"  api: $LATEST serves this code at once (API Gateway integration "
+        f"automl/{integration_id(aws, api_id)} invokes the unqualified function); a rollback "
+        "moves $LATEST back too\n"
+    ) in said
+    assert (
+        f"  ↺ api: $LATEST back on version 1's code (API Gateway integration "
+        f"automl/{integration_id(aws, api_id)} invokes the unqualified function)\n"
+    ) in said
 
 
-def test_item2_rollback_leaves_latest_alone_when_callers_use_the_alias(
+def test_item_02_rollback_leaves_latest_alone_when_callers_use_the_alias(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     source = zip_function_published_by_terraform(aws, role, tmp_path)
@@ -223,7 +234,7 @@ def test_item2_rollback_leaves_latest_alone_when_callers_use_the_alias(
     assert record.changed == [f"lambda {FUNCTION}: alias live → 1"]
 
 
-def test_item2_image_rollback_moves_latest_to_the_versions_image(
+def test_item_02_image_rollback_moves_latest_to_the_versions_image(
     aws: AwsContext, role: str
 ) -> None:
     first_image = push_image(aws, "v1")
@@ -249,7 +260,7 @@ def integration_id(aws: AwsContext, api_id: str) -> str:
 # --- item 4: drift ------------------------------------------------------------------------
 
 
-def test_item4_terraform_stripping_the_environment_is_drift_that_deploy_corrects(
+def test_item_04_terraform_stripping_the_environment_is_drift_that_deploy_corrects(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     source = zip_function_published_by_terraform(aws, role, tmp_path)
@@ -279,7 +290,7 @@ def test_item4_terraform_stripping_the_environment_is_drift_that_deploy_corrects
     assert latest["Environment"]["Variables"] == {"STAGE": "dev"}
 
 
-def test_item4_status_names_what_drifted() -> None:
+def test_item_04_status_names_what_drifted() -> None:
     recorded = TargetState("api", "lambda", FUNCTION, None, "2", {"environment": ["A", "B"]})
     live = TargetState("api", "lambda", FUNCTION, None, "2", {"environment": ["A", "C"]})
     sync, note = compare_states(live, recorded, "", has_release=True)
@@ -293,7 +304,7 @@ def test_item4_status_names_what_drifted() -> None:
 # --- item 12: the app's Terraform made the function from its own zip --------------------
 
 
-def test_item12_code_terraform_zipped_itself_is_replaced_after_terraform(
+def test_item_12_code_terraform_zipped_itself_is_replaced_after_terraform(
     aws: AwsContext, role: str, tmp_path: Path
 ) -> None:
     """Terraform created the function from its own placeholder zip (filebase64sha256 of a
@@ -322,7 +333,7 @@ def test_item12_code_terraform_zipped_itself_is_replaced_after_terraform(
     assert served["CodeSha256"] == package.code_sha256 != placeholder.code_sha256
 
 
-def test_item2_a_failed_warmup_puts_latest_back_when_the_api_invokes_it_unqualified(
+def test_item_02_a_failed_warmup_puts_latest_back_when_the_api_invokes_it_unqualified(
     aws: AwsContext, role: str, tmp_path: Path, warmup_server: WarmupServer
 ) -> None:
     source = zip_function_published_by_terraform(aws, role, tmp_path)

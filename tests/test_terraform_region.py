@@ -48,13 +48,13 @@ def _plan(tmp_path: Path, region_expression: str, terraform_bin: Path) -> str:
         return str(tf.outputs()["region"])
 
 
-def test_the_roots_region_variable_gets_the_configs_region(
+def test_item_07_the_roots_region_variable_gets_the_configs_region(
     tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
     assert _plan(tmp_path, "var.region", terraform_bin) == "eu-central-1"
 
 
-def test_a_provider_in_another_region_is_refused_before_apply(
+def test_item_07_a_provider_in_another_region_is_refused_before_apply(
     tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
     with pytest.raises(BadInput) as caught:

@@ -125,6 +125,8 @@ def test_summary_text_counts_per_type_and_highlights_replacements() -> None:
         "  ! module.api.aws_ecs_service.this  "
         "(destroy first; forced by network_configuration[0].subnets)",
         "  ! aws_lb_target_group.blue  (create before destroy)",
+        "Changed in place:",
+        '  ~ module.ssm.aws_ssm_parameter.this["API_KEY"]  (value)',
         "Destroyed:",
         "  - aws_s3_bucket.old",
         "Outputs changing: token",

@@ -94,7 +94,7 @@ def _outputs(repo: Path, env: str, binary: Path) -> dict[str, object]:
         return tf.outputs()
 
 
-def test_vars_of_any_json_type_and_var_files_in_order_reach_terraform(
+def test_item_13_vars_of_any_json_type_and_var_files_in_order_reach_terraform(
     tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
     repo = _repo(tmp_path)

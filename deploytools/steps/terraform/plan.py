@@ -255,7 +255,7 @@ def render(
     destroy: bool = False,
     outputs: Sequence[str] = (),
 ) -> str:
-    """The human summary: a headline, then per type counts, then replacements and deletions."""
+    """The summary: headline, counts per type, replacements, updates (by attribute), deletions."""
     if not has_changes:
         return "No changes: the infrastructure matches the configuration; nothing to apply."
     counts = Counter(change.action for change in changes)
@@ -279,6 +279,13 @@ def render(
             forced = ", ".join(change.replace_paths)
             forced = f"; forced by {forced}" if forced else ""
             lines.append(f"  ! {change.address}  ({how}{forced})")
+    updated = [c for c in changes if c.action is Action.UPDATE]
+    if updated:
+        # Names only, never values: why an apply that "should" be a no-op is not.
+        lines.append("Changed in place:")
+        for change in updated:
+            named = ", ".join(change.changed_attributes) or "attributes known after apply"
+            lines.append(f"  ~ {change.address}  ({named})")
     deleted = [c for c in changes if c.action is Action.DELETE]
     if deleted and not destroy:
         lines.append("Destroyed:")

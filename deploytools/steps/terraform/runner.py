@@ -188,8 +188,8 @@ class TerraformRunner:
                 output_changes=outputs,
             )
             record.summary = summary.headline
+            # A plan changes nothing; the apply records what it changed.
             record.detail = {"terraform_plan": summary.as_dict()}
-            record.changed.extend(f"{c.action.value} {c.address}" for c in changes)
             if not has_changes:
                 record.status = Status.UNCHANGED
         for line in text.splitlines()[1:]:

@@ -132,10 +132,11 @@ class Refresher:
             assert package is not None  # checked above: no image means a package
             update_zip(self.api, package.path, package.code_sha256, inputs.code_bucket)
         if callers:
-            record.change(
-                f"lambda {self.function}: $LATEST serves this code at once ({callers}); "
-                "a rollback moves $LATEST back too"
+            said = (
+                f"$LATEST serves this code at once ({callers}); a rollback moves $LATEST back too"
             )
+            record.change(f"lambda {self.function}: {said}")
+            self.reporter.info(f"  {self.name}: {said}")
         try:
             config = self.api.wait_updated("the new code")
             config = update_configuration(self.api, self.target, config, inputs)
@@ -193,10 +194,9 @@ class Refresher:
         callers = self._callers_bypassing_alias()
         if callers:
             move_latest_to(self.api, state.revision, image=state.image)
-            record.change(
-                f"lambda {self.function}: $LATEST back on version {state.revision}'s code "
-                f"({callers})"
-            )
+            said = f"$LATEST back on version {state.revision}'s code ({callers})"
+            record.change(f"lambda {self.function}: {said}")
+            self.reporter.info(f"  ↺ {self.name}: {said}")
         result = warm_up(self.api, self.target, state.revision)
         if result is not None and not result.healthy:
             raise TargetFailed(
