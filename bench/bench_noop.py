@@ -9,8 +9,9 @@ own plan, runs that command line again (its -out in a private folder) and times 
 deploys are not timed. Overhead is the no-op deploy's median minus the plan's median.
 
 Then 4 images ÷ 1 image through build_images (the Docker engine, the loopback registry, moto's
-ECR), each image a fresh 2 MB context so that nothing is cached; `deploytools --help` start-up
-against `python -c pass`. `check`'s figures come from bench/bench_check.py.
+ECR), each image a fresh 2 MB context so that nothing is cached, beside the engine's own bound:
+the same contexts built by the Docker engine alone, 4 at once ÷ 1; `deploytools --help`
+start-up against `python -c pass`. `check`'s figures come from bench/bench_check.py.
 
 Medians of the rounds; prints, asserts nothing. Goals: no-op ÷ plan ≤ 1.10, overhead ≤ 0.5 s,
 4 images ÷ 1 ≤ 1.6 on 2 cores.
@@ -22,6 +23,7 @@ Medians of the rounds; prints, asserts nothing. Goals: no-op ÷ plan ≤ 1.10, o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
@@ -209,6 +211,60 @@ def images_ratio(rounds: int, files: int) -> str:
     )
 
 
+def engine_ratio(rounds: int, files: int) -> str:
+    """The engine's own bound for the figure above: the same contexts built straight by the
+    Docker engine (no deploytools, no push), 4 at once against 1, medians of the rounds."""
+    import threading
+
+    import docker
+
+    client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", DOCKER_HOST))
+    tags: list[str] = []
+
+    def build(folder: Path, count: int) -> float:
+        contexts = []
+        for index in range(count):
+            context = folder / uuid.uuid4().hex[:8]
+            for number in range(files):
+                path = context / "data" / f"part{number}.bin"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(os.urandom(10_000))
+            (context / "Dockerfile").write_text("FROM scratch\nCOPY data/ /data/\n")
+            contexts.append(context)
+            tags.append(f"bench-engine-{context.name}:{index}")
+        names = tags[-count:]
+        threads = [
+            threading.Thread(
+                target=client.images.build,
+                kwargs={"path": str(c), "tag": t, "nocache": True, "network_mode": "host"},
+            )
+            for c, t in zip(contexts, names, strict=True)
+        ]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - start
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-noop-engine-") as name:
+            ones, fours = [], []
+            for _ in range(rounds):
+                ones.append(build(Path(name), 1))
+                fours.append(build(Path(name), 4))
+    finally:
+        for tag in tags:
+            with contextlib.suppress(docker.errors.DockerException):
+                client.images.remove(tag, force=True)
+    one, four = median(ones), median(fours)
+    return (
+        f"engine alone: 1 build {one:.2f} s, 4 builds at once {four:.2f} s, ratio "
+        f"{four / one:.2f} (the same contexts through the Docker engine, no push: the bound "
+        "the images figure can reach on this machine)"
+    )
+
+
 def startup(runs: int) -> str:
     def timed(command: list[str]) -> float:
         start = time.perf_counter()
@@ -255,6 +311,7 @@ def main() -> int:
             work.deploytools(examples[0], "sandbox", "down")
     print("goals: no-op / plan <= 1.10, overhead <= 0.5 s")
     print(images_ratio(rounds, files=20 if args.tiny else 200))
+    print(engine_ratio(rounds, files=20 if args.tiny else 200))
     print(startup(3 if args.tiny else 10))
     print("check: python bench/bench_check.py (seconds per 1k files at 1k/10k/50k, vs checkov)")
     return 0

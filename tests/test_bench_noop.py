@@ -34,5 +34,9 @@ def test_the_bench_runs_in_tiny_mode(
     assert re.match(
         r"images: 1 image \d+\.\d\d s, 4 images \d+\.\d\d s, ratio \d+\.\d\d ", lines[3]
     )
-    assert re.match(r"deploytools --help: \d+\.\d{3} s \(python -c pass: ", lines[4])
-    assert lines[5].startswith("check: python bench/bench_check.py")
+    assert re.match(
+        r"engine alone: 1 build \d+\.\d\d s, 4 builds at once \d+\.\d\d s, ratio \d+\.\d\d ",
+        lines[4],
+    )
+    assert re.match(r"deploytools --help: \d+\.\d{3} s \(python -c pass: ", lines[5])
+    assert lines[6].startswith("check: python bench/bench_check.py")
