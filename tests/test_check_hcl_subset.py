@@ -30,7 +30,8 @@ PLAIN = [
     'resource "a" "b" {\n  # a comment\n  x = 1\n}\n',
     'resource "a" "b" {\n  name = var.name\n}\n',
     '# top\n##hash\n#\nresource "a" "b" { # open\n  s { // nested\n    x = 1 # café\n  } # close\n'
-    '  r = [var.a, aws_s3_bucket.my-bucket.arn, "#", "//",] // list\n  q = "x" # say "hi\n} # end\n',
+    '  r = [var.a, aws_s3_bucket.my-bucket.arn, "#", "//",] // list\n'
+    '  q = "x" # say "hi\n} # end\n',
     'locals {\r\n  a = module.m.out # crlf\r\n  b = [string]\r\n}\r\n',
     "# only a comment\n",
 ]  # fmt: skip
