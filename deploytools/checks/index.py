@@ -81,19 +81,22 @@ def _listing(root: Path) -> tuple[bool, list[str]]:
 
 
 def _git_listing(root: Path) -> list[str] | None:
-    """Relative paths git knows (tracked and untracked, not ignored); None outside a work tree."""
+    """Relative paths git knows (tracked and untracked, not ignored); None outside a work tree.
+
+    One git process: `-t` tags each path (H tracked, ? untracked, R deleted), and a deleted
+    file, listed as tracked too, is left out."""
     try:
-        git = ["git", "-C", str(root), "ls-files", "-z"]
-        present = proc.run([*git, "-c", "-o", "--exclude-standard"], check=False)
-        if present.returncode != 0:
-            return None
-        deleted = proc.run([*git, "-d"], check=False)
+        argv = ["git", "-C", str(root), "ls-files", "-z", "-t", "-c", "-o", "-d"]
+        listed = proc.run([*argv, "--exclude-standard"], check=False)
     except DeployError:  # git is not installed: the walk does the job
         return None
-    gone = set(deleted.stdout.split("\0")) if deleted.returncode == 0 else set()
+    if listed.returncode != 0:
+        return None
+    entries = [entry for entry in listed.stdout.split("\0") if len(entry) > 2]
+    gone = {entry[2:] for entry in entries if entry[0] == "R"}
     found = []
-    for rel in dict.fromkeys(present.stdout.split("\0")):
-        if not rel or rel in gone:
+    for rel in dict.fromkeys(entry[2:] for entry in entries):
+        if rel in gone:
             continue
         if any(skipped(part) for part in rel.split("/")[:-1]):
             continue
