@@ -19,6 +19,7 @@ files (the ms per 1k files at 50k within LINEAR times those at 1k).
 
     python bench/bench_check.py                  # 1k, 5k, 10k, 50k files; checkov up to 5k
     python bench/bench_check.py --rounds 5 --checkov-max 10000
+    python bench/bench_check.py --sizes 5000 --checkov-max 1000   # one tree, no checkov
     python bench/bench_check.py --tiny           # 60 files, one round, to prove it runs
 """
 
@@ -189,11 +190,15 @@ def _verdict(ok: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="one 60-file tree, to prove it runs")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[1_000, 5_000, 10_000, 50_000],
+        help="files in each generated tree",
+    )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="runs of each figure (median)")
     parser.add_argument("--checkov-max", type=int, default=5_000, help="largest tree for checkov")
     parser.add_argument("--checkov-rounds", type=int, default=1, help="checkov runs per tree")
     args = parser.parse_args()
-    sizes = [60] if args.tiny else [1_000, 5_000, 10_000, 50_000]
+    sizes = [60] if args.tiny else sorted(args.sizes)
     rounds = 1 if args.tiny else max(args.rounds, 1)
     checkov_max = 0 if args.tiny else args.checkov_max
     os.environ["PYTHONPATH"] = os.pathsep.join(
