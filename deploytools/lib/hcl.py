@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -205,13 +205,14 @@ def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
         for entry in parsed.get(kind) or []:
             for rtype, named in entry.items():
                 for name, body in named.items():
-                    block = Block(kind, unquote(rtype), unquote(name), normalise(body), None)
-                    span = _header(text, headers.get((kind, block.type, block.name)))
-                    yield replace(block, span=span)
+                    type_, label = unquote(rtype), unquote(name)
+                    span = _header(text, headers.get((kind, type_, label)))
+                    yield Block(kind, type_, label, normalise(body), span)
     for entry in parsed.get("module") or []:
         for name, body in entry.items():
-            block = Block("module", "", unquote(name), normalise(body), None)
-            yield replace(block, span=_header(text, headers.get(("module", block.name))))
+            label = unquote(name)
+            span = _header(text, headers.get(("module", label)))
+            yield Block("module", "", label, normalise(body), span)
 
 
 _POSITION = re.compile(r"line (\d+), col(?:umn)? (\d+)")
