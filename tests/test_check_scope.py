@@ -218,3 +218,19 @@ def test_a_file_python_hcl2_cannot_parse_is_a_warning_naming_it(tmp_path: Path) 
             "did not read it",
         )
     ]
+
+
+def test_the_listing_is_what_git_has_in_the_work_tree(tmp_path: Path) -> None:
+    from deploytools.checks.index import FileIndex
+
+    root = git_repo(tmp_path)
+    write(
+        root, {"kept.py": "", "gone.py": "", "new.py": "", "build.log": "", ".gitignore": "*.log\n"}
+    )
+    git = ["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "kept.py", "gone.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "two files"], check=True)
+    (root / "gone.py").unlink()
+    index = FileIndex(root)
+    assert index.from_git
+    assert [f.rel for f in index.files] == [".gitignore", "kept.py", "new.py"]

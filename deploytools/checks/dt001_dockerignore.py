@@ -65,12 +65,15 @@ def _builds(ctx: CheckContext) -> list[_Build]:
                 builds[(dockerfile, context)] = _Build(dockerfile, context, label)
                 configured.add(dockerfile)
     for path in ctx.files(*DOCKERFILES):
-        if path.name.endswith(".dockerignore") or path.resolve() in configured:
+        if path.name.endswith(".dockerignore"):
+            continue
+        resolved = path.resolve()
+        if resolved in configured:
             continue
         shared_root = path.with_name(path.name + ".dockerignore").is_file()
-        context = ctx.root.resolve() if shared_root else path.parent.resolve()
+        context = ctx.root if shared_root else path.parent.resolve()  # the root is resolved
         label = (ctx.rel(context) or ".") + "/"
-        builds.setdefault((path.resolve(), context), _Build(path.resolve(), context, label))
+        builds.setdefault((resolved, context), _Build(resolved, context, label))
     return list(builds.values())
 
 

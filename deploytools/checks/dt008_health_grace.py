@@ -107,10 +107,12 @@ def _variable_defaults(files: list[TfFile]) -> dict[Path, dict[str, Any]]:
     return defaults
 
 
-def _line_of(text: str, header: re.Pattern[str], attribute: str | None) -> int:
-    """The block's header line, or the attribute's line inside that block."""
+def _line_of(text: str, header: str, attribute: str | None) -> int:
+    """The block's header line (the first matching `header`), or the attribute's line inside
+    that block."""
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if header.search(line)), 0)
+    matcher = re.compile(header)
+    start = next((i for i, line in enumerate(lines) if matcher.search(line)), 0)
     if attribute is not None:
         pattern = re.compile(rf"^\s*{re.escape(attribute)}\s*=")
         for offset, line in enumerate(lines[start + 1 :], start=start + 1):
@@ -143,7 +145,7 @@ def health_check_grace(ctx: CheckContext) -> Iterator[Finding]:
             if labels[0] != "aws_ecs_service" or not _has_load_balancer(body):
                 continue
             name = labels[1] if len(labels) > 1 else "?"
-            header = re.compile(rf'^\s*resource\s+"aws_ecs_service"\s+"{re.escape(name)}"')
+            header = rf'^\s*resource\s+"aws_ecs_service"\s+"{re.escape(name)}"'  # on a finding
             where = f"aws_ecs_service.{name}"
             if ATTRIBUTE not in body:
                 yield Finding(
@@ -172,7 +174,7 @@ def health_check_grace(ctx: CheckContext) -> Iterator[Finding]:
             seconds = _number(body[ATTRIBUTE], defaults)
             if seconds is not None and seconds < MINIMUM:
                 name = labels[0]
-                header = re.compile(rf'^\s*module\s+"{re.escape(name)}"')
+                header = rf'^\s*module\s+"{re.escape(name)}"'
                 yield Finding(
                     ctx.rel(path),
                     _line_of(text, header, ATTRIBUTE),

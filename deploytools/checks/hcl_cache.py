@@ -89,7 +89,7 @@ class HclCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, scratch = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._used, out)
+                out.write(json.dumps(self._used))  # json.dump encodes in Python, dumps in C
             os.replace(scratch, self.path)
             scratch = None
             _prune(self.path.parent, keep=self.path)

@@ -1,11 +1,12 @@
-"""The plainest Terraform files read without python-hcl2, with its very output.
+"""The plain Terraform files read without python-hcl2, with its very output.
 
 python-hcl2 takes about 2 ms a file (lark in pure Python); a file of blocks of
-`name = literal` lines (variables, plain policy documents) a line reader turns into the same
-dict in microseconds. Anything beyond that subset (comments, expressions, interpolation,
-heredocs, escapes, floats, multi-line values, labels without quotes, attributes outside a
-block, non-ASCII text) returns None, and python-hcl2 reads the file.
-tests/test_check_hcl_subset.py holds the two to the same output.
+`name = value` lines, where a value is a literal, a one-line list of them or a reference
+(`var.name`, `aws_s3_bucket.data.arn`), with `#` and `//` comments, a line reader turns into
+the same dict in a few microseconds a line. Anything beyond that subset (block comments,
+expressions, interpolation, heredocs, escapes, floats, multi-line values, labels without
+quotes, attributes outside a block, names outside ASCII) returns None, and python-hcl2 reads
+the file. tests/test_check_hcl_subset.py holds the two to the same output.
 """
 
 from __future__ import annotations
@@ -20,12 +21,21 @@ _LABEL = re.compile(r'"[^"]*"')
 _STRING = re.compile(r'"[^"\\$%]*"')
 _INTEGER = re.compile(r"-?[0-9]+")
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A reference: python-hcl2 gives its text as an interpolation ("${var.name}").
+_REFERENCE = re.compile(r"([A-Za-z_][\w-]*)(?:\.[A-Za-z_][\w-]*)+", re.ASCII)
 _LIST = re.compile(r"\[(.*)\]")
-_ITEM = re.compile(r'[ \t]*("[^"\\$%]*"|-?[0-9]+|true|false|null)[ \t]*(,|$)', re.ASCII)
+_ITEM = re.compile(
+    r'[ \t]*("[^"\\$%]*"|-?[0-9]+|[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)[ \t]*(,|$)', re.ASCII
+)
 _KEYWORDS: dict[str, Any] = {"true": True, "false": False, "null": None}
-_IN_STRINGS = ("${", "%{", "\\")  # interpolation, templates, escapes
-_OUTSIDE_STRINGS = ("#", "//", "/*", "<<")  # comments, heredocs
-_STRINGS = re.compile(r'"[^"\n]*"')
+_IN_TEXT = ("${", "%{", "\\")  # interpolation, templates, escapes (comments included)
+# The code of a line up to its comment, strings skipped (they hold no quotes: no escapes); a
+# block comment stops it too, and is beyond the subset. A heredoc is no value of the subset.
+_CODE = re.compile(r'(?:[^"#/\n]|"[^"\n]*"|/(?![/*]))*')
+# Whitespace other than space, tab, CR and LF: python-hcl2's lexer and str.strip differ on it.
+_ODD_SPACE = re.compile(r"[^\S \t\r\n]")
+_BLANKS = " \t\r"
+COMMENTS = "__comments__"
 
 
 class _Beyond(Exception):
@@ -34,10 +44,7 @@ class _Beyond(Exception):
 
 def parse_subset(text: str) -> dict[str, Any] | None:
     """python-hcl2's output for a file of plain blocks, else None."""
-    if not text.isascii() or any(marker in text for marker in _IN_STRINGS):
-        return None
-    bare = _STRINGS.sub('""', text)
-    if any(marker in bare for marker in _OUTSIDE_STRINGS):
+    if any(marker in text for marker in _IN_TEXT) or _ODD_SPACE.search(text):
         return None
     try:
         return _parse(text)
@@ -49,26 +56,51 @@ def _parse(text: str) -> dict[str, Any]:
     top: dict[str, Any] = {}
     stack: list[tuple[dict[str, Any], set[str]]] = []  # a body and its nested blocks' names
     for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
+        line, comment = _split(raw)
         if line == "}":
             if not stack:
                 raise _Beyond
             stack.pop()[0]["__is_block__"] = True
-            continue
-        opened = _OPEN.fullmatch(line)
-        if opened:
-            body = _open(top, stack, opened[1], _LABEL.findall(opened[2]))
-            stack.append((body, set()))
-            continue
-        attribute = _ATTRIBUTE.fullmatch(line)
-        if attribute is None or not stack or attribute[1] in stack[-1][0]:
-            raise _Beyond
-        stack[-1][0][attribute[1]] = _value(attribute[2].strip())
+        elif line:
+            opened = _OPEN.fullmatch(line)
+            if opened:
+                body = _open(top, stack, opened[1], _LABEL.findall(opened[2]))
+                stack.append((body, set()))
+            else:
+                _assign(stack, line)
+        if comment:  # where python-hcl2 keeps it: the body the line ends in
+            (stack[-1][0] if stack else top).setdefault(COMMENTS, []).append({"value": comment})
     if stack:
         raise _Beyond
     return top
+
+
+def _split(raw: str) -> tuple[str, str]:
+    """The line's code and its comment's text, both stripped."""
+    code = _CODE.match(raw)
+    end = code.end() if code else 0
+    rest = raw[end:]
+    if not rest:
+        comment = ""
+    elif rest[0] == "#":
+        comment = rest[1:]
+    elif rest.startswith("//"):
+        comment = rest[2:]
+    else:  # a string left open
+        raise _Beyond
+    line = raw[:end].strip(_BLANKS)
+    if not line.isascii():
+        raise _Beyond
+    return line, comment.strip()
+
+
+def _assign(stack: list[tuple[dict[str, Any], set[str]]], line: str) -> None:
+    attribute = _ATTRIBUTE.fullmatch(line)
+    if attribute is None or not stack or attribute[1] in stack[-1][0]:
+        raise _Beyond
+    if attribute[1].startswith("__"):
+        raise _Beyond  # python-hcl2's own keys
+    stack[-1][0][attribute[1]] = _value(attribute[2].strip(_BLANKS))
 
 
 def _open(
@@ -101,6 +133,9 @@ def _value(text: str) -> Any:
         return _items(listed[1])
     if _BARE.fullmatch(text):
         return text
+    reference = _REFERENCE.fullmatch(text)
+    if reference and reference[1] not in _KEYWORDS:
+        return f"${{{text}}}"
     raise _Beyond
 
 

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from deploytools import proc
@@ -29,9 +30,14 @@ def skipped(folder: str) -> bool:
 
 @dataclass(frozen=True)
 class IndexedFile:
-    path: Path  # absolute, under the (resolved) root
+    full: str  # absolute, under the (resolved) root
     rel: str  # relative to the root, forward slashes
     name: str
+
+    @cached_property
+    def path(self) -> Path:
+        """Made when a rule asks: most files of a large tree are only matched by name."""
+        return Path(self.full)
 
 
 def _matcher(patterns: Iterable[str]) -> Callable[[str], object]:
@@ -44,18 +50,19 @@ class FileIndex:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.from_git, rels = _listing(root)
-        base = str(root)
+        base = str(Path(root, "x"))[:-1]  # the root and one separator, also for "/"
         self.files: list[IndexedFile] = []
         self._folders: dict[str, list[IndexedFile]] = {}
         for rel in sorted(rels):
             folder, _, name = rel.rpartition("/")
-            entry = IndexedFile(Path(base, rel), rel, name)
+            entry = IndexedFile(base + rel, rel, name)
             self.files.append(entry)
             self._folders.setdefault(folder, []).append(entry)
-        self._by_path = {f.path: f for f in self.files}
+        # By the path's text: hashing a str is far cheaper than hashing a Path (its parts).
+        self._by_path = {f.full: f for f in self.files}
 
     def lookup(self, path: Path) -> IndexedFile | None:
-        return self._by_path.get(path)
+        return self._by_path.get(str(path))
 
     def in_folder(self, folder: str) -> list[IndexedFile]:
         """The files directly inside `folder` ("" for the root)."""
@@ -81,19 +88,22 @@ def _listing(root: Path) -> tuple[bool, list[str]]:
 
 
 def _git_listing(root: Path) -> list[str] | None:
-    """Relative paths git knows (tracked and untracked, not ignored); None outside a work tree."""
+    """Relative paths git knows (tracked and untracked, not ignored); None outside a work tree.
+
+    One git process: `-t` tags each path (H tracked, ? untracked, R deleted), and a deleted
+    file, listed as tracked too, is left out."""
     try:
-        git = ["git", "-C", str(root), "ls-files", "-z"]
-        present = proc.run([*git, "-c", "-o", "--exclude-standard"], check=False)
-        if present.returncode != 0:
-            return None
-        deleted = proc.run([*git, "-d"], check=False)
+        argv = ["git", "-C", str(root), "ls-files", "-z", "-t", "-c", "-o", "-d"]
+        listed = proc.run([*argv, "--exclude-standard"], check=False)
     except DeployError:  # git is not installed: the walk does the job
         return None
-    gone = set(deleted.stdout.split("\0")) if deleted.returncode == 0 else set()
+    if listed.returncode != 0:
+        return None
+    entries = [entry for entry in listed.stdout.split("\0") if len(entry) > 2]
+    gone = {entry[2:] for entry in entries if entry[0] == "R"}
     found = []
-    for rel in dict.fromkeys(present.stdout.split("\0")):
-        if not rel or rel in gone:
+    for rel in dict.fromkeys(entry[2:] for entry in entries):
+        if rel in gone:
             continue
         if any(skipped(part) for part in rel.split("/")[:-1]):
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,22 +60,26 @@ def parse_expression(text: str) -> Any:
 
 # -- the text side ---------------------------------------------------------------------------
 
+# What the scans below stop at: brackets, strings, comments and heredocs; in a string, an
+# escape, its end and interpolations.
+_SIGNIFICANT = re.compile(r'[{}\[\]()"#/<]')
+_IN_STRING = re.compile(r'[\\"]|[$%]\{')
+
 
 def _skip_string(text: str, i: int) -> int:
     """Index after the string literal starting at text[i] == '"', interpolations included."""
     i += 1
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
+    while True:
+        found = _IN_STRING.search(text, i)
+        if found is None:
+            return len(text)
+        i = found.start()
+        if text[i] == "\\":
             i += 2
-            continue
-        if char == '"':
+        elif text[i] == '"':
             return i + 1
-        if text.startswith("${", i) or text.startswith("%{", i):
+        else:
             i = match_bracket(text, i + 1)
-            continue
-        i += 1
-    return i
 
 
 def match_bracket(text: str, i: int) -> int:
@@ -83,7 +87,11 @@ def match_bracket(text: str, i: int) -> int:
     closing = {"{": "}", "[": "]", "(": ")"}
     stack = [closing[text[i]]]
     i += 1
-    while i < len(text) and stack:
+    while stack:
+        found = _SIGNIFICANT.search(text, i)  # the characters between matter to no rule below
+        if found is None:
+            return len(text)
+        i = found.start()
         char = text[i]
         if char == '"':
             i = _skip_string(text, i)
@@ -105,7 +113,7 @@ def match_bracket(text: str, i: int) -> int:
                 continue
         if char in closing:
             stack.append(closing[char])
-        elif stack and char == stack[-1]:
+        elif char == stack[-1]:
             stack.pop()
         i += 1
     return i
@@ -197,13 +205,14 @@ def _blocks(parsed: Mapping[str, Any], text: str) -> Iterator[Block]:
         for entry in parsed.get(kind) or []:
             for rtype, named in entry.items():
                 for name, body in named.items():
-                    block = Block(kind, unquote(rtype), unquote(name), normalise(body), None)
-                    span = _header(text, headers.get((kind, block.type, block.name)))
-                    yield replace(block, span=span)
+                    type_, label = unquote(rtype), unquote(name)
+                    span = _header(text, headers.get((kind, type_, label)))
+                    yield Block(kind, type_, label, normalise(body), span)
     for entry in parsed.get("module") or []:
         for name, body in entry.items():
-            block = Block("module", "", unquote(name), normalise(body), None)
-            yield replace(block, span=_header(text, headers.get(("module", block.name))))
+            label = unquote(name)
+            span = _header(text, headers.get(("module", label)))
+            yield Block("module", "", label, normalise(body), span)
 
 
 _POSITION = re.compile(r"line (\d+), col(?:umn)? (\d+)")

@@ -78,7 +78,7 @@ def _write_atomically(path: Path, digest: Digest) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            json.dump(digest, handle, separators=(",", ":"))
+            handle.write(json.dumps(digest, separators=(",", ":")))  # dump encodes in Python
         os.replace(handle.name, path)
     except OSError:
         pass  # a read-only home: every run reads the source instead
