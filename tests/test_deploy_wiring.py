@@ -152,3 +152,45 @@ def test_a_missing_var_file_stops_deploy_before_any_change(
         f"(looked for {repo.parent / 'infra' / 'dev.tfvars'}); create it or remove the entry"
     ) in err
     assert "package etl" not in out + err
+
+
+def test_the_sandbox_installs_requirements_for_the_python_its_stand_in_runs(
+    sandbox: AwsContext,
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A python3.12 function runs in the sandbox's stand-in, whose Python is 3.11: cp312
+    wheels could not be imported there, so the sandbox installs for 3.11, and says so."""
+    config = yaml.safe_load(repo.read_text())
+    config["targets"]["etl"]["package"]["runtime"] = "python3.12"
+    repo.write_text(yaml.safe_dump(config, sort_keys=False))
+    pip_calls: list[list[str]] = []
+    real_pip = lambda_deps._run_pip
+
+    def recording_pip(args: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
+        pip_calls.append(list(args))
+        return real_pip(args, env)
+
+    monkeypatch.setattr(lambda_deps, "_run_pip", recording_pip)
+    role = sandbox.client("iam").create_role(RoleName="etl", AssumeRolePolicyDocument="{}")
+    sandbox.client("lambda").create_function(
+        FunctionName="wiring-dev-etl",
+        Role=role["Role"]["Arn"],
+        Runtime="python3.12",
+        Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+
+    capsys.readouterr()
+    code = main(["--sandbox", "--config", str(repo), "deploy", "--env", "dev"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    [args] = pip_calls
+    assert args[args.index("--python-version") + 1] == "3.11"
+    assert (
+        "sandbox: package etl's requirements are installed for python3.11, the Python the "
+        "sandbox's python3.12 stand-in runs (a deploy to AWS installs them for python3.12)"
+    ) in out + err
+    live = sandbox.client("lambda").get_function_configuration(FunctionName="wiring-dev-etl")
+    assert live["Runtime"] == "python3.12"  # the function itself is as configured

@@ -131,8 +131,13 @@ def test_the_app_deploys_as_it_is_and_its_api_answers(app: App) -> None:
         "unqualified function (integration_uri = aws_lambda_function.api.invoke_arn): rolling "
         "back alias live changes nothing it serves\n"
     ) in out
-    # Item 1: the zip holds the requirements, installed by pip for the function's runtime.
+    # Item 1: the zip holds the requirements, installed by pip for the function's runtime:
+    # in the sandbox, the Python its python3.12 stand-in runs (pydantic-core is compiled).
     assert "3 requirement(s) from requirements.txt" in out
+    assert (
+        "sandbox: package api's requirements are installed for python3.11, the Python the "
+        "sandbox's python3.12 stand-in runs (a deploy to AWS installs them for python3.12)\n"
+    ) in out
     # Item 11: the repository the Terraform declares is applied first, never created twice.
     assert "built and pushed automl-shaped-trainer:ct-" in out
     (repository,) = app.client("ecr").describe_repositories()["repositories"]

@@ -281,12 +281,26 @@ def packages(run: Run, env: EnvConfig) -> dict[str, ZipPackage]:
         if not isinstance(target, LambdaTarget) or target.package is None:
             continue
         out = package_dir(env) / f"{name}.zip"
+        configured = target.package.runtime
+        runtime = run.policy.package_runtime(configured)
+        if runtime != configured:
+            target = target.model_copy(
+                update={"package": target.package.model_copy(update={"runtime": runtime})}
+            )
         with run.reporter.step(f"package {name}") as record:
             zips[name] = run.ports.refreshers.package(
                 name, target, root=run.config.root, out=out, record=record
             )
             if not record.summary:
                 record.summary = f"{zips[name].path.name} CodeSha256 {zips[name].code_sha256}"
+        if runtime != configured and zips[name].dependencies:
+            # Wheels built for another Python (cp312's pydantic-core) cannot be imported by
+            # the stand-in's: the requirements are installed for the Python that runs them.
+            run.reporter.line(
+                f"sandbox: package {name}'s requirements are installed for {runtime}, the "
+                f"Python the sandbox's {configured} stand-in runs (a deploy to AWS installs "
+                f"them for {configured})"
+            )
     return zips
 
 

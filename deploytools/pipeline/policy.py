@@ -16,6 +16,10 @@ from deploytools.errors import Unavailable
 from deploytools.output import Reporter, Status, StepRecord
 from deploytools.steps.terraform.port import SandboxState
 
+# The Python of every Lambda runtime stand-in the sandbox runs zip functions in
+# (scripts/base-images makes them from Debian bookworm, whose Python is 3.11).
+SANDBOX_LAMBDA_PYTHON = "python3.11"
+
 
 class RunPolicy(Protocol):
     @property
@@ -46,6 +50,11 @@ class RunPolicy(Protocol):
         """The target without what this run cannot call (a warm-up it cannot reach)."""
         ...
 
+    def package_runtime(self, runtime: str) -> str:
+        """The runtime a zip's requirements are installed for: the function's own, except
+        where the functions run on another Python (the sandbox's stand-ins)."""
+        ...
+
     def terraform_state(self, project: str, env: str) -> SandboxState | None:
         """Where Terraform keeps this run's state when not in the root's own backend."""
         ...
@@ -71,6 +80,9 @@ class AwsPolicy:
 
     def runnable(self, target: Target, reporter: Reporter) -> Target:
         return target
+
+    def package_runtime(self, runtime: str) -> str:
+        return runtime
 
     def terraform_state(self, project: str, env: str) -> SandboxState | None:
         return None
@@ -117,6 +129,9 @@ class SandboxPolicy:
 
     def runnable(self, target: Target, reporter: Reporter) -> Target:
         return loopback_only(target, reporter, self)
+
+    def package_runtime(self, runtime: str) -> str:
+        return SANDBOX_LAMBDA_PYTHON
 
     def terraform_state(self, project: str, env: str) -> SandboxState | None:
         from deploytools.sandbox.state import terraform_dir
