@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,19 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[st
         )
 
 
+def one_and_four(
+    build: Callable[[Path, int], float], rounds: int, prefix: str
+) -> tuple[float, float]:
+    """Median seconds of `build` for 1 and for 4 images, side by side in each round, each
+    from fresh contexts in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        ones, fours = [], []
+        for _ in range(rounds):
+            ones.append(build(Path(name), 1))
+            fours.append(build(Path(name), 4))
+    return median(ones), median(fours)
+
+
 def images_ratio(rounds: int, files: int) -> str:
     """Median seconds of building and pushing 1 image, then 4, each from a fresh context."""
     import docker
@@ -192,11 +205,7 @@ def images_ratio(rounds: int, files: int) -> str:
         return time.perf_counter() - start
 
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-noop-images-") as name:
-            ones, fours = [], []
-            for _ in range(rounds):
-                ones.append(build(Path(name), 1))
-                fours.append(build(Path(name), 4))
+        one, four = one_and_four(build, rounds, prefix="bench-noop-images-")
     finally:
         server.stop()
         client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", DOCKER_HOST))
@@ -204,7 +213,6 @@ def images_ratio(rounds: int, files: int) -> str:
             for tag in image.tags:
                 if any(project in tag for project in projects):
                     client.images.remove(tag, force=True)
-    one, four = median(ones), median(fours)
     return (
         f"images: 1 image {one:.2f} s, 4 images {four:.2f} s, ratio {four / one:.2f} "
         f"(goal <= 1.6 on 2 cores; {os.cpu_count()} cores here; {files} files of 10 kB each)"
@@ -248,16 +256,11 @@ def engine_ratio(rounds: int, files: int) -> str:
         return time.perf_counter() - start
 
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-noop-engine-") as name:
-            ones, fours = [], []
-            for _ in range(rounds):
-                ones.append(build(Path(name), 1))
-                fours.append(build(Path(name), 4))
+        one, four = one_and_four(build, rounds, prefix="bench-noop-engine-")
     finally:
         for tag in tags:
             with contextlib.suppress(docker.errors.DockerException):
                 client.images.remove(tag, force=True)
-    one, four = median(ones), median(fours)
     return (
         f"engine alone: 1 build {one:.2f} s, 4 builds at once {four:.2f} s, ratio "
         f"{four / one:.2f} (the same contexts through the Docker engine, no push: the bound "

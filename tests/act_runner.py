@@ -176,3 +176,15 @@ def deploy_as_the_workflow_does(app: Path, env: dict[str, str]) -> str:
     )  # fmt: skip
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
     return done.stdout
+
+
+def two_releases(app: Path, env: dict[str, str]) -> tuple[str, str]:
+    """The first commit deployed, then a newer one (new Lambda code), as the workflow's deploy
+    step would; returns both commits, the newer one live."""
+    first = git(app, "rev-parse", "HEAD")
+    deploy_as_the_workflow_does(app, env)
+    handler = app / "src" / "etl" / "handler.py"
+    handler.write_text(handler.read_text() + "\n# a newer commit\n")
+    newer = commit(app, "newer")
+    assert f"-{newer[:7]}" in deploy_as_the_workflow_does(app, env)
+    return first, newer

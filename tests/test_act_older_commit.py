@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.act_runner import (
-    commit,
-    deploy_as_the_workflow_does,
-    git,
-    make_app_repository,
-    run_act,
-    sandbox_for_act,
-)
+from tests.act_runner import git, make_app_repository, run_act, sandbox_for_act, two_releases
 
 # One act run, after two deploys made without act: minutes on a busy 2-core machine.
 pytestmark = [
@@ -30,12 +23,7 @@ def test_a_push_of_an_older_commit_is_refused_naming_both(
     work = tmp_path_factory.mktemp("act")
     with sandbox_for_act(work) as env:
         app = make_app_repository(work)
-        first = git(app, "rev-parse", "HEAD")
-        deploy_as_the_workflow_does(app, env)
-        handler = app / "src" / "etl" / "handler.py"
-        handler.write_text(handler.read_text() + "\n# a newer commit\n")
-        newer = commit(app, "newer")
-        assert f"-{newer[:7]}" in deploy_as_the_workflow_does(app, env)
+        first, newer = two_releases(app, env)
 
         git(app, "tag", "newer", newer)  # keeps the newer commit fetchable, as on GitHub
         git(app, "checkout", "-q", "-B", "main", first)

@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.act_runner import (
-    commit,
-    deploy_as_the_workflow_does,
-    git,
-    make_app_repository,
-    run_act,
-    sandbox_for_act,
-)
+from tests.act_runner import make_app_repository, run_act, sandbox_for_act, two_releases
 
 # One act run, after two deploys made without act: minutes on a busy 2-core machine.
 pytestmark = [
@@ -30,12 +23,7 @@ def test_a_rollback_dispatch_restores_the_release_before_the_live_one(
     work = tmp_path_factory.mktemp("act")
     with sandbox_for_act(work) as env:
         app = make_app_repository(work)
-        first = git(app, "rev-parse", "HEAD")
-        deploy_as_the_workflow_does(app, env)
-        handler = app / "src" / "etl" / "handler.py"
-        handler.write_text(handler.read_text() + "\n# a newer commit\n")
-        commit(app, "newer")
-        deploy_as_the_workflow_does(app, env)
+        first, _ = two_releases(app, env)
         rolled = run_act(
             app, "workflow_dispatch", "manual-deploy.yml", env=env, job="rollback",
             extra=("--input", "environment=dev", "--input", "rollback=true"),

@@ -94,28 +94,39 @@ def repo(tmp_path: Path, terraform_cli_config: Path) -> Path:
     return root / "deploytools.yml"
 
 
-def test_package_settings_and_var_files_reach_the_build_and_terraform(
-    sandbox: AwsContext,
-    repo: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    pip_calls: list[list[str]] = []
+@pytest.fixture
+def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The arguments of every pip run, which still runs."""
+    calls: list[list[str]] = []
     real_pip = lambda_deps._run_pip
 
     def recording_pip(args: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
-        pip_calls.append(list(args))
+        calls.append(list(args))
         return real_pip(args, env)
 
     monkeypatch.setattr(lambda_deps, "_run_pip", recording_pip)
+    return calls
+
+
+def placeholder_function(sandbox: AwsContext, runtime: str) -> None:
+    """The function as the app's Terraform leaves it: a placeholder zip."""
     role = sandbox.client("iam").create_role(RoleName="etl", AssumeRolePolicyDocument="{}")
     sandbox.client("lambda").create_function(
         FunctionName="wiring-dev-etl",
         Role=role["Role"]["Arn"],
-        Runtime="python3.11",
+        Runtime=runtime,
         Handler="app.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},  # Terraform's placeholder zip
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
     )
+
+
+def test_package_settings_and_var_files_reach_the_build_and_terraform(
+    sandbox: AwsContext,
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    pip_calls: list[list[str]],
+) -> None:
+    placeholder_function(sandbox, "python3.11")
 
     capsys.readouterr()
     code = main(["--json", "--sandbox", "--config", str(repo), "deploy", "--env", "dev"])
@@ -158,29 +169,14 @@ def test_the_sandbox_installs_requirements_for_the_python_its_stand_in_runs(
     sandbox: AwsContext,
     repo: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    pip_calls: list[list[str]],
 ) -> None:
     """A python3.12 function runs in the sandbox's stand-in, whose Python is 3.11: cp312
     wheels could not be imported there, so the sandbox installs for 3.11, and says so."""
     config = yaml.safe_load(repo.read_text())
     config["targets"]["etl"]["package"]["runtime"] = "python3.12"
     repo.write_text(yaml.safe_dump(config, sort_keys=False))
-    pip_calls: list[list[str]] = []
-    real_pip = lambda_deps._run_pip
-
-    def recording_pip(args: Sequence[str], env: dict[str, str]) -> tuple[int, str]:
-        pip_calls.append(list(args))
-        return real_pip(args, env)
-
-    monkeypatch.setattr(lambda_deps, "_run_pip", recording_pip)
-    role = sandbox.client("iam").create_role(RoleName="etl", AssumeRolePolicyDocument="{}")
-    sandbox.client("lambda").create_function(
-        FunctionName="wiring-dev-etl",
-        Role=role["Role"]["Arn"],
-        Runtime="python3.12",
-        Handler="app.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-    )
+    placeholder_function(sandbox, "python3.12")
 
     capsys.readouterr()
     code = main(["--sandbox", "--config", str(repo), "deploy", "--env", "dev"])

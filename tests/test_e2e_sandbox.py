@@ -93,15 +93,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     support.require_docker()
     support.require_registry()
     support.requires("terraform")
-    made = subprocess.run(
-        ["bash", str(REPO / "scripts" / "base-images")],
-        env={**os.environ, "DOCKER_HOST": support.DOCKER_HOST},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        support.unavailable(f"scripts/base-images failed:\n{made.stderr[-2000:]}")
+    support.require_base_images()
     work = tmp_path_factory.mktemp("e2e")
     shutil.copytree(REPO / "examples", work / "examples", ignore=IGNORED)
     shutil.copytree(REPO / "terraform", work / "terraform", ignore=IGNORED)

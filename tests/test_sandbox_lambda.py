@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
 import time
 import uuid
 import zipfile
@@ -70,19 +68,6 @@ def handler(event, context):
 }
 
 
-def lambda_base_image() -> None:
-    """The stand-in Lambda base (scripts/base-images, idempotent); fails in CI when absent."""
-    made = subprocess.run(
-        ["bash", str(support.REPO_ROOT / "scripts" / "base-images")],
-        env={**os.environ, "DOCKER_HOST": support.DOCKER_HOST},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        support.unavailable(f"scripts/base-images failed:\n{made.stderr[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def function_image(tmp_path_factory: pytest.TempPathFactory) -> str:
     """repository@digest, in the loopback registry, of an image holding every test handler."""
@@ -90,7 +75,7 @@ def function_image(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     support.require_docker()
     registry = support.require_registry()
-    lambda_base_image()
+    support.require_base_images()
     context = tmp_path_factory.mktemp("function-image")
     for name, source in HANDLERS.items():
         (context / name).write_text(source)

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests import support
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_sandbox_lambda.py"
 
 
 def test_the_bench_runs_in_tiny_mode(docker_engine: Any, registry: str) -> None:
-    from tests.test_sandbox_lambda import lambda_base_image
-
-    lambda_base_image()
+    support.require_base_images()
     result = subprocess.run(
         [sys.executable, str(BENCH), "--tiny"], capture_output=True, text=True, timeout=300
     )

@@ -223,6 +223,21 @@ def require_registry() -> str:
     unavailable(f"no registry answers on {REGISTRY}: {error or SERVICES_HINT}")
 
 
+def require_base_images() -> None:
+    """The examples' stand-in base images (scripts/base-images, idempotent), on the private
+    engine; fail in CI, skip elsewhere, when they cannot be made."""
+    require_docker()
+    made = subprocess.run(
+        ["bash", str(REPO_ROOT / "scripts" / "base-images")],
+        env={**os.environ, "DOCKER_HOST": DOCKER_HOST},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        unavailable(f"scripts/base-images failed:\n{made.stderr[-2000:]}")
+
+
 def reset_moto(url: str) -> None:
     """Forget every resource moto's server holds."""
     requests.post(
