@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,9 +57,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
     # Files with a slow test first, each file's tests in their own order: scripts/test hands
-    # whole files to its workers in this order, so the long ones do not start last.
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    # whole files to its workers in this order (--no-loadscope-reorder), so the long ones do
+    # not start last, nor two of the longest on one worker.
+    order = {path: index for index, path in enumerate(_slow_files_first(items))}
+    items.sort(key=lambda item: order.get(item.path, len(order)))
+
+
+def _slow_files_first(items: list[pytest.Item]) -> list[Path]:
+    """The files with a slow test, longest first by their `slow(minutes=N)` (default 1), the
+    longer and the shorter halves interleaved: xdist gives each worker two files at the start,
+    and the longest then land on different workers."""
+    minutes: dict[Path, float] = {}
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        if marker is not None:
+            minutes[item.path] = max(minutes.get(item.path, 0), marker.kwargs.get("minutes", 1))
+    ranked = sorted(minutes, key=lambda path: (-minutes[path], str(path)))
+    half = (len(ranked) + 1) // 2
+    longer, shorter = ranked[:half], ranked[half:]
+    return [path for pair in zip_longest(longer, shorter) for path in pair if path is not None]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

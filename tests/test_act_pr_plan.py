@@ -17,7 +17,7 @@ from tests.fake_github_api import fake_github
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.registry,
-    pytest.mark.slow,
+    pytest.mark.slow(minutes=8),
     pytest.mark.timeout(3000),
 ]
 

@@ -25,7 +25,7 @@ from tests.act_runner import ActRun, make_app_repository, run_act, sandbox_for_a
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.registry,
-    pytest.mark.slow,
+    pytest.mark.slow(minutes=8),
     pytest.mark.timeout(3000),
 ]
 

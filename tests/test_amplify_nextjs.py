@@ -28,7 +28,7 @@ from deploytools.sandbox.amplify_build import (
 from deploytools.sandbox.containers import SANDBOX_LABEL
 from tests import support
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+pytestmark = [pytest.mark.docker, pytest.mark.slow(minutes=3)]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "automl-lite"
 SANDBOX = "test-amplify-nextjs"

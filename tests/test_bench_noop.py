@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_noop.py"
-pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.registry,
+    pytest.mark.terraform,
+    pytest.mark.slow(minutes=5),
+]
 
 
 @pytest.mark.timeout(1500)

@@ -33,7 +33,12 @@ import requests
 from deploytools.sandbox import apigateway
 from tests import support
 
-pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.registry,
+    pytest.mark.terraform,
+    pytest.mark.slow(minutes=3),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "automl_shaped"

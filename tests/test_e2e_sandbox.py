@@ -35,7 +35,12 @@ import requests
 from deploytools.sandbox import apigateway, containers
 from tests import support
 
-pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.terraform, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.registry,
+    pytest.mark.terraform,
+    pytest.mark.slow(minutes=10),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl")
