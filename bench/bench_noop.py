@@ -85,7 +85,11 @@ class Work:
         self.folder = folder
         shutil.copytree(ROOT / "examples", folder / "examples", ignore=IGNORED)
         shutil.copytree(ROOT / "terraform", folder / "terraform", ignore=IGNORED)
+        # A checkout with a commit, as a user's: the release and the Amplify job name it.
         subprocess.run(["git", "init", "-q", str(folder)], check=True, timeout=60)
+        for git in (["add", "-A"], ["-c", "user.email=bench@example.com", "-c",
+                                    "user.name=bench", "commit", "-qm", "bench"]):  # fmt: skip
+            subprocess.run(["git", "-C", str(folder), *git], check=True, timeout=60)
         (folder / "tmp").mkdir()
         self.log = folder / "terraform-calls.jsonl"
         self.shim = folder / "terraform-shim"
