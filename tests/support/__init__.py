@@ -240,6 +240,5 @@ def require_base_images() -> None:
 
 def reset_moto(url: str) -> None:
     """Forget every resource moto's server holds."""
-    requests.post(
-        f"{url}/moto-api/reset", timeout=120
-    )  # a big state, a busy machine.raise_for_status()
+    # A big state on a busy machine takes a while to forget.
+    requests.post(f"{url}/moto-api/reset", timeout=120).raise_for_status()
