@@ -141,10 +141,11 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
     finally:
         server.stop()
         client = docker.DockerClient(base_url=docker_host)
-        for image in client.images.list():
-            for tag in image.tags:
-                if env.model.project in tag:
-                    client.images.remove(tag, force=True)
+        # The low-level list: `images.list()` inspects each image, racing other removals.
+        for summary in client.api.images():
+            for tag in summary.get("RepoTags") or ():
+                if any(project in tag for project in (env.model.project,)):
+                    client.api.remove_image(tag, force=True)
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ What the machine lacks fails the test in CI and skips it elsewhere (tests.suppor
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import uuid
@@ -115,6 +116,9 @@ def moto_server() -> Iterator[MotoServer]:
     """moto's server in a thread on a free loopback port, for the whole session."""
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs each request from the server's threads; its handler can outlive the
+    # stream pytest captured for the test that started it ("I/O operation on closed file").
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -282,10 +286,7 @@ def images_app(tmp_path: Path, docker_engine: docker.DockerClient) -> Iterator[P
     root = make_app(tmp_path)
     yield root
     project = env_config(root).model.project
-    for image in docker_engine.images.list():
-        for tag in image.tags:
-            if project in tag:
-                docker_engine.images.remove(tag, force=True)
+    support.remove_images_tagged(docker_engine, project)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from deploytools.steps.images.builder import BuildRequest, Progress, SdkBuilder
 from deploytools.steps.images.concurrency import SETTING, build_slots, cores
 from deploytools.steps.images.ecr import Ecr
 from deploytools.steps.images.registry import Endpoint
+from tests import support
 from tests.fixtures.images.apps import env_config, make_app
 
 FAST = Backoff(attempts=2, first=0.01)
@@ -98,10 +99,7 @@ def projects(docker_engine: Any) -> Iterator[list[str]]:
 
     names = [f"conc{uuid.uuid4().hex[:8]}" for _ in range(2)]
     yield names
-    for image in docker_engine.images.list():
-        for tag in image.tags:
-            if any(name in tag for name in names):
-                docker_engine.images.remove(tag, force=True)
+    support.remove_images_tagged(docker_engine, *names)
 
 
 def publish(

@@ -168,9 +168,7 @@ def world(
             digest = head.headers.get("Docker-Content-Digest")
             if digest:
                 requests.delete(f"{with_tags}/manifests/{digest}", timeout=10)
-        for image in docker_engine.images.list():
-            if any(project in tag for tag in image.tags):
-                docker_engine.images.remove(image.id, force=True)
+        support.remove_images_tagged(docker_engine, project)
 
 
 def _until(condition: Any, what: str, timeout: float = 300) -> None:

@@ -7,12 +7,13 @@ elsewhere, with the reason and how to get it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 import requests
@@ -242,3 +243,17 @@ def reset_moto(url: str) -> None:
     """Forget every resource moto's server holds."""
     # A big state on a busy machine takes a while to forget.
     requests.post(f"{url}/moto-api/reset", timeout=120).raise_for_status()
+
+
+def remove_images_tagged(client: Any, *fragments: str) -> None:
+    """Remove from the engine every image with a tag containing one of `fragments`.
+
+    Lists through the low-level API: `images.list()` inspects each image after listing them
+    all, and fails when a test on another worker removes one in between."""
+    import docker.errors
+
+    for summary in client.api.images():
+        for tag in summary.get("RepoTags") or ():
+            if any(fragment in tag for fragment in fragments):
+                with contextlib.suppress(docker.errors.NotFound):
+                    client.api.remove_image(tag, force=True)
