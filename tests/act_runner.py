@@ -9,11 +9,14 @@ for. act's cache server is off and nothing is fetched: no network beyond loopbac
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,14 +46,35 @@ def act_bin() -> Path:
     return Path(found)
 
 
+@functools.cache
+def action_source() -> Path:
+    """This repository as a checkout of it holds it: the files git tracks or would track
+    (working-tree changes included), without the ignored virtual environments and caches.
+    act copies a local repository into each job's action folder, twice (the step and its
+    post step): the working tree with its 900 MB of virtual environments cost a minute a run.
+    Made once per test process."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    )  # fmt: skip
+    copy = Path(tempfile.mkdtemp(prefix="deploytools-action-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():  # a deleted file is still listed until it is committed
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    return copy
+
+
 def local_repositories() -> list[str]:
     """--local-repository arguments for every owner/repo@ref the workflows and action use."""
     sources = [*REPO.glob(".github/workflows/*.yml"), REPO / "action.yml"]
     pairs = {m.groups() for path in sources for m in USES.finditer(path.read_text())}
-    args = [f"deploytools/deploytools@{CALLER_SHA}={REPO}"]
+    args = [f"deploytools/deploytools@{CALLER_SHA}={action_source()}"]
     for repo, ref in sorted(pairs):
         if repo == "deploytools/deploytools":
-            args.append(f"{repo}@{ref}={REPO}")
+            args.append(f"{repo}@{ref}={action_source()}")
         elif repo in STANDIN_FOR:
             args.append(f"{repo}@{ref}={STANDINS / STANDIN_FOR[repo]}")
         else:

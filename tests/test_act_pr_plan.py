@@ -13,11 +13,11 @@ import pytest
 from tests.act_runner import make_app_repository, run_act, sandbox_for_act
 from tests.fake_github_api import fake_github
 
-# Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
+# act runs whole jobs (Terraform against the sandbox): minutes on a busy 2-core machine.
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.registry,
-    pytest.mark.slow(minutes=8),
+    pytest.mark.slow(minutes=2),
     pytest.mark.timeout(3000),
 ]
 

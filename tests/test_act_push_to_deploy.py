@@ -21,11 +21,11 @@ import pytest
 
 from tests.act_runner import ActRun, make_app_repository, run_act, sandbox_for_act
 
-# Each act run installs the action and runs whole jobs: minutes on a busy 2-core machine.
+# act runs whole jobs (Terraform against the sandbox): minutes on a busy 2-core machine.
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.registry,
-    pytest.mark.slow(minutes=8),
+    pytest.mark.slow(minutes=4),
     pytest.mark.timeout(3000),
 ]
 

@@ -12,7 +12,7 @@ from tests.act_runner import make_app_repository, run_act, sandbox_for_act, two_
 pytestmark = [
     pytest.mark.terraform,
     pytest.mark.registry,
-    pytest.mark.slow(minutes=4),
+    pytest.mark.slow(minutes=2),
     pytest.mark.timeout(3000),
 ]
 
