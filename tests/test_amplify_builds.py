@@ -63,7 +63,9 @@ def request(build: str, platform: str = "WEB_COMPUTE", app_root: str = "web") ->
 
 def leftovers(docker_engine: Any) -> list[Any]:
     label = f"{SANDBOX_LABEL}={SANDBOX}"
-    return list(docker_engine.containers.list(all=True, filters={"label": label}))
+    return list(
+        docker_engine.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+    )
 
 
 def test_a_server_build_passes(builder: ContainerBuilder, docker_engine: Any) -> None:

@@ -112,4 +112,7 @@ def test_a_syntax_error_fails_the_build_with_nexts_error(
     assert "Failed to compile." in outcome.log
     assert "> Build failed because of webpack errors" in outcome.log
     label = f"{SANDBOX_LABEL}={SANDBOX}"
-    assert _docker_client.containers.list(all=True, filters={"label": label}) == []
+    assert (
+        _docker_client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+        == []
+    )

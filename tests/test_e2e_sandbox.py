@@ -88,7 +88,7 @@ class Sandbox:
         wanted = [f"{containers.SANDBOX_LABEL}={sandbox}", *(f"{k}={v}" for k, v in labels.items())]
         client = docker.DockerClient(base_url=support.DOCKER_HOST)
         try:
-            return list(client.containers.list(filters={"label": wanted}))
+            return list(client.containers.list(filters={"label": wanted}, ignore_removed=True))
         finally:
             client.close()
 

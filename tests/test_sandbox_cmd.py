@@ -77,4 +77,6 @@ def test_down_removes_every_workload_container_of_the_sandbox(
     assert capsys.readouterr().out == (
         "sandbox: not running\nsandbox: removed 1 workload container(s)\n"
     )
-    assert docker_engine.containers.list(all=True, filters={"label": label}) == []
+    assert (
+        docker_engine.containers.list(all=True, filters={"label": label}, ignore_removed=True) == []
+    )

@@ -251,8 +251,8 @@ def test_stopping_the_emulator_removes_its_containers(
     create(client, first)
     wait(client, completed_on(first))
     label = {"label": f"{containers.SANDBOX_LABEL}={SANDBOX}-stop"}
-    assert len(docker_engine.containers.list(all=True, filters=label)) == 2
+    assert len(docker_engine.containers.list(all=True, filters=label, ignore_removed=True)) == 2
 
     running.stop()
 
-    assert docker_engine.containers.list(all=True, filters=label) == []
+    assert docker_engine.containers.list(all=True, filters=label, ignore_removed=True) == []

@@ -119,7 +119,9 @@ def waiting(double: k8s.KubeApi) -> list[dict[str, Any]]:
 
 def ours(docker_engine: Any) -> list[Any]:
     label = f"{containers.SANDBOX_LABEL}={SANDBOX}"
-    return list(docker_engine.containers.list(all=True, filters={"label": label}))
+    return list(
+        docker_engine.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+    )
 
 
 def test_an_image_never_pushed_with_bin_false_is_not_running(double: k8s.KubeApi) -> None:

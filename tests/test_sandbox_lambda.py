@@ -120,7 +120,7 @@ def containers_labelled(label: str) -> list[Any]:
 
     engine = docker.DockerClient(base_url=support.DOCKER_HOST)
     try:
-        return list(engine.containers.list(all=True, filters={"label": label}))
+        return list(engine.containers.list(all=True, filters={"label": label}, ignore_removed=True))
     finally:
         engine.close()
 
