@@ -167,6 +167,7 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
     assert "(already in the registry)" in second
     assert "No changes: the infrastructure matches the configuration" in second
     assert "(already live)" in second
+    assert "passed these 1 check(s); not run again" in second  # nothing new to check
     again = lam.get_alias(FunctionName="prediction-api-dev-predict", Name="live")
     assert again["FunctionVersion"] == alias["FunctionVersion"]
 

@@ -89,8 +89,8 @@ def test_a_no_op_deploy_reads_once_and_writes_only_its_lock(
         "ssm:DeleteParameter": 1,  # and given back
         "ssm:GetParameters": 1,  # the required secrets, by name
         "ssm:DescribeParameters": 1,  # names (no values) in sub-paths, said to be ignored
-        # The secrets' path; the release history, for the release step's "nothing changed",
-        # and again for the result's live release.
-        "ssm:GetParametersByPath": 3,
+        # The secrets' path; the release history, once (for the release step's "nothing
+        # changed" and the result's live release).
+        "ssm:GetParametersByPath": 2,
         "lambda:GetFunction": 2,  # the alias's version, and $LATEST under it
     }

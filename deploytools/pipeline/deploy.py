@@ -9,8 +9,9 @@ failure, or an interrupt: an `interrupted` release naming what was done), so `st
 
 from __future__ import annotations
 
+import functools
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -31,8 +32,8 @@ from deploytools.pipeline.repositories import adopt_repositories
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.amplify import AmplifyResult, JobBasis
 from deploytools.steps.images import BuildImages
-from deploytools.steps.release import Release
-from deploytools.steps.smoke import SmokeFailed
+from deploytools.steps.release import Outcome, Release
+from deploytools.steps.smoke import SmokeFailed, smoke_key
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
 from deploytools.steps.terraform.var_files import resolve_var_files
@@ -55,6 +56,8 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
     # Nothing has changed before this line (the sandbox's seeded placeholders aside).
     log = ChangeLog(run.reporter)
     done = Progress()
+    # Read at most once: this run holds the environment's lock, so nobody writes it meanwhile.
+    latest = functools.cache(lambda: _latest(run, env))
     try:
         env = adopt_repositories(run, env, var_files)
         done.images = _images(run, env)
@@ -92,18 +95,18 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
                 done.stage = "amplify"
                 done.amplify = _amplify(run, env)
                 done.stage = "smoke"
-                _smoke(run, env)
+                done.smoke = _smoke(run, env, unchanged=_unchanged(log, latest))
             except DeployError as exc:
                 failure = exc
     except KeyboardInterrupt as exc:
         with suppress(Exception):  # the interrupt is the news; a record is best effort
-            record_deploy(run, env, done, log, failure=None, interrupted=exc)
+            record_deploy(run, env, done, log, failure=None, interrupted=exc, latest=latest)
         raise
-    release = record_deploy(run, env, done, log, failure)
+    release = record_deploy(run, env, done, log, failure, latest=latest)
     if failure is not None:
         raise failure
     changed = (release is not None and not log.nothing_changed()) or failure is not None
-    live = release or _latest(run, env)
+    live = release or latest()
     return DeployResult(
         env.env,
         live,
@@ -394,14 +397,34 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
         return result
 
 
-def _smoke(run: Run, env: EnvConfig) -> None:
+def _unchanged(log: ChangeLog, latest: Callable[[], Release | None]) -> Release | None:
+    """The live release, when this run has changed nothing so far and it was a good one."""
+    if not log.nothing_changed():
+        return None
+    live = latest()
+    return live if live is not None and live.status is Outcome.OK else None
+
+
+def _smoke(run: Run, env: EnvConfig, *, unchanged: Release | None = None) -> list[str]:
+    """Run the smoke checks; returns those that passed (smoke_key). With nothing changed
+    since `unchanged`, which passed these very checks, they are not run again: a no-op
+    deploy answers in the time of its plan."""
     with run.reporter.step("smoke") as record:
         checks = list(env.model.smoke)
         if not checks:
             _skip(record, "no smoke: checks")
-            return
+            return []
+        keys = [smoke_key(check) for check in checks]
+        if unchanged is not None and set(keys) <= set(unchanged.smoke):
+            record.status = Status.UNCHANGED
+            record.summary = (
+                f"nothing changed: release {unchanged.id} passed these {len(checks)} "
+                "check(s); not run again"
+            )
+            return keys
         runnable = []
-        for check in checks:
+        passing = []
+        for check, key in zip(checks, keys, strict=True):
             if pending_in(check):
                 names = ", ".join(sorted(pending_in(check)))
                 run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
@@ -411,9 +434,10 @@ def _smoke(run: Run, env: EnvConfig) -> None:
                 runnable.append(
                     check if url == check.url else check.model_copy(update={"url": url})
                 )
+                passing.append(key)
         if not runnable:
             _skip(record, "no check can run here (see the lines above)")
-            return
+            return []
         try:
             results = run.ports.smoke.run(runnable)
         except SmokeFailed as exc:
@@ -425,3 +449,4 @@ def _smoke(run: Run, env: EnvConfig) -> None:
         record.status = Status.UNCHANGED
         skipped = len(checks) - len(runnable)
         record.summary = f"{len(results)} passed" + (f", {skipped} skipped" if skipped else "")
+        return passing

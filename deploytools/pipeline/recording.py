@@ -4,7 +4,7 @@ deploy left running, even when it failed or was interrupted."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +30,7 @@ class Progress:
     jobs: list[TargetJob] = field(default_factory=list)
     results: list[TargetResult] = field(default_factory=list)
     amplify: AmplifyResult | None = None
+    smoke: list[str] = field(default_factory=list)  # the smoke checks passed (smoke_key)
     stage: str = "images"
 
 
@@ -82,13 +83,15 @@ def record_deploy(
     failure: DeployError | None,
     *,
     interrupted: KeyboardInterrupt | None = None,
+    latest: Callable[[], Release | None] | None = None,
 ) -> Release | None:
     """Write the release, unless nothing changed; if the deploy already failed (or was
-    interrupted), a failed write only warns."""
+    interrupted), a failed write only warns. `latest` gives the latest release when the run
+    has read it already."""
     try:
         with run.reporter.step("release") as record:
             store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
-            previous = store.current()
+            previous = latest() if latest is not None else store.current()
             changes = log.changes()
             if failure is None and interrupted is None and not changes:
                 record.status = Status.UNCHANGED
@@ -125,6 +128,7 @@ def record_deploy(
                 amplify=_amplify_record(done.amplify) or (previous.amplify if previous else None),
                 tf_outputs=tf_outputs,
                 changes=changes,
+                smoke=list(done.smoke),
             )
             written: Release = store.write(release)
             record.change(f"release {written.id}")

@@ -82,6 +82,7 @@ class Release:
     rollback_of: str | None = None  # for a rollback: the release it restored
     changes: list[str] = field(default_factory=list)  # what this run changed, one line each
     simulated: dict[str, str] = field(default_factory=dict)  # target -> why it was not run
+    smoke: list[str] = field(default_factory=list)  # the checks this run passed (smoke_key)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +103,7 @@ class Release:
             "rollback_of": self.rollback_of,
             "changes": list(self.changes),
             "simulated": self.simulated,
+            "smoke": list(self.smoke),
         }
 
     @classmethod
@@ -123,6 +125,7 @@ class Release:
             rollback_of=data.get("rollback_of"),
             changes=[str(c) for c in data.get("changes") or []],
             simulated=dict(data.get("simulated") or {}),
+            smoke=[str(c) for c in data.get("smoke") or []],
         )
 
     def short(self) -> str:

@@ -33,6 +33,11 @@ class SmokeCheck(Protocol):
     def timeout(self) -> int: ...
 
 
+def smoke_key(check: SmokeCheck) -> str:
+    """What a release records of a check it passed: a later run compares these."""
+    return f"{check.method} {check.url} -> {check.expect_status}"
+
+
 @dataclass(frozen=True)
 class SmokeResult:
     url: str
