@@ -385,6 +385,13 @@ def test_eks_pods_serve_the_deployed_image_and_the_lambda_container_answers(
         "model": "distilbert-base-uncased-finetuned-sst-2-english",
     }
 
+    # Applying the same manifests again moves nothing: a no-op, with no release written.
+    again = sandbox.deploy("nlp-serving")
+    web = next(line for line in again.splitlines() if "target web" in line)
+    assert web.endswith("(already live)"), again
+    assert "nothing changed: nothing recorded" in again, again
+    assert sandbox.containers(**{containers.WORKLOAD_LABEL: f"eks:{NLP}/default/sentiment-api"})
+
 
 def test_the_secret_is_in_no_output_and_no_file(sandbox: Sandbox) -> None:
     for text in sandbox.outputs:

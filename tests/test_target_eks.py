@@ -144,13 +144,38 @@ def test_manifests_are_applied_with_the_digest_and_the_rollout_is_waited_for(
         ("PATCH", "/apis/apps/v1/namespaces/default/deployments/api"),
         ("PATCH", "/api/v1/namespaces/default/services/api"),
     ]
-    assert record.changed == [
-        f"eks {CLUSTER}/default/api: applied Deployment api",
-        f"eks {CLUSTER}/default/api: applied Service api",
-    ]
+    # Both were applied; only the Deployment changed (the Service is as the first left it).
+    assert record.changed == [f"eks {CLUSTER}/default/api: applied Deployment api"]
     said = out.getvalue().splitlines()
     assert "  … web: rollout: 1 of 2 new replicas updated" in said  # maxSurge 25% of 2: one
     assert "  … web: rollout: 1 old replicas pending termination" in said
+
+
+def test_applying_the_same_manifests_again_changes_nothing(
+    aws: AwsContext, cluster: str, double: k8s.KubeApi
+) -> None:
+    made = refresher(aws, make_target(environment={"MODEL_NAME": "distilbert"}))
+    first = made.refresh(RefreshInputs(image=V1), StepRecord("web"))
+    version = stored_deployment(double)["metadata"]["resourceVersion"]
+    record = StepRecord("web")
+    again = made.refresh(RefreshInputs(image=V1), record)
+    # A no-op deploy: applied, but nothing moved, so nothing is recorded as changed.
+    assert record.changed == []
+    assert (again.revision, again.image) == (first.revision, first.image) == ("1", V1)
+    assert stored_deployment(double)["metadata"]["resourceVersion"] == version
+
+
+def test_patching_the_same_image_again_changes_nothing(
+    aws: AwsContext, cluster: str, double: k8s.KubeApi
+) -> None:
+    refresher(aws).refresh(RefreshInputs(image=V1), StepRecord("web"))  # made by manifests
+    made = refresher(aws, make_target(manifests=None))
+    changed = StepRecord("web")
+    made.refresh(RefreshInputs(image=V2), changed)
+    record = StepRecord("web")
+    made.refresh(RefreshInputs(image=V2), record)
+    assert changed.changed == [f"eks {CLUSTER}/default/api: container api → {V2}"]
+    assert record.changed == []
 
 
 def test_without_manifests_the_image_is_patched(

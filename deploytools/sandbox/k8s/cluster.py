@@ -162,13 +162,17 @@ class Cluster:
                     meta["generation"] = old_meta["generation"] + 1
                 if "status" in old:
                     obj["status"] = old["status"]
-            meta["resourceVersion"] = self._next_version()
             if resource == SERVICES:
                 spec = obj.setdefault("spec", {})
                 old_ip = (old or {}).get("spec", {}).get("clusterIP")
                 spec["clusterIP"] = (
                     old_ip or f"10.100.{len(self.objects) % 250}.{len(self.objects) % 200 + 10}"
                 )
+            if old is not None:
+                meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+                if obj == old:  # as the API server does: a no-op write writes nothing
+                    return copy.deepcopy(old)
+            meta["resourceVersion"] = self._next_version()
             self.objects[key] = obj
             if resource == DEPLOYMENTS:
                 obj.setdefault("status", {})  # until the controller first looks at it

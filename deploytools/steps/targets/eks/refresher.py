@@ -109,10 +109,11 @@ class Refresher:
             before = self._find(kube)
             if documents is not None:
                 for document in documents:
-                    self._apply(kube, document)
-                    record.change(
-                        f"{self.where}: applied {document['kind']} {document['metadata']['name']}"
-                    )
+                    if self._apply(kube, document):
+                        record.change(
+                            f"{self.where}: applied {document['kind']} "
+                            f"{document['metadata']['name']}"
+                        )
             else:
                 if before is None:
                     raise TargetFailed(
@@ -127,8 +128,9 @@ class Refresher:
                         }
                     }
                 }
-                kube.patch(self.path, patch, STRATEGIC, fieldManager=FIELD_MANAGER)
-                record.change(f"{self.where}: container {container} → {image}")
+                after = kube.patch(self.path, patch, STRATEGIC, fieldManager=FIELD_MANAGER)
+                if _version(after) != _version(before):  # a patch that changes nothing
+                    record.change(f"{self.where}: container {container} → {image}")
             outcome = self._wait(kube, "rollout")
             if outcome.failed:
                 why = f"{self.where}: {outcome.message}{self._pod_reasons(kube)}"
@@ -178,10 +180,16 @@ class Refresher:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _apply(self, kube: KubeClient, document: dict[str, Any]) -> None:
-        kube.patch(
-            resource_path(document), document, APPLY, fieldManager=FIELD_MANAGER, force="true"
-        )
+    def _apply(self, kube: KubeClient, document: dict[str, Any]) -> bool:
+        """Server-side apply `document`; True when the object changed. An apply that
+        changes nothing leaves the object's resourceVersion as it was."""
+        path = resource_path(document)
+        try:
+            before = _version(kube.get(path))
+        except KubeNotFound:
+            before = None
+        after = kube.patch(path, document, APPLY, fieldManager=FIELD_MANAGER, force="true")
+        return before is None or _version(after) != before
 
     def _wait(self, kube: KubeClient, what: str) -> Rollout:
         """Poll until the rollout finishes, fails, or the target's timeout passes."""
@@ -313,3 +321,9 @@ class Refresher:
     def _connect(self) -> AbstractContextManager[KubeClient]:
         cluster = Cluster(self.aws, self.target.cluster, self.namespace, self.polling.clock)
         return connect(cluster)
+
+
+def _version(obj: dict[str, Any]) -> str | None:
+    """The object's resourceVersion: the API server moves it on every write that changes it."""
+    version = obj.get("metadata", {}).get("resourceVersion")
+    return None if version is None else str(version)
