@@ -83,6 +83,7 @@ class Work:
 
     def __init__(self, folder: Path, terraform: str) -> None:
         self.folder = folder
+        self.last_output = ""
         shutil.copytree(ROOT / "examples", folder / "examples", ignore=IGNORED)
         shutil.copytree(ROOT / "terraform", folder / "terraform", ignore=IGNORED)
         # A checkout with a commit, as a user's: the release and the Amplify job name it.
@@ -115,6 +116,7 @@ class Work:
         start = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
         seconds = time.perf_counter() - start
+        self.last_output = done.stdout
         if done.returncode != 0:
             tail = (done.stdout + done.stderr).strip().splitlines()[-12:]
             raise SystemExit(f"{example}: deploytools {' '.join(args)} failed:\n" + "\n".join(tail))
@@ -138,8 +140,11 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[st
         noops: list[float] = []
         plans: list[float] = []
         made: list[str] = []
+        wrote: list[str] = []
         for _ in range(rounds):  # side by side: a timed no-op, then a plan alone
             noops.append(work.deploytools(example, *deploy))
+            if "deployed dev: nothing changed" not in work.last_output:
+                wrote.append(work.last_output.strip().splitlines()[-1])
             work.deploytools(example, *deploy, replay=1)
             calls = work.calls()
             plans += [c["seconds"] for c in calls if c["command"] == "plan alone"]
@@ -147,7 +152,8 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[st
         noop, plan = median(noops), median(plans)
         yield (
             f"{example:<20} no-op {noop:6.2f} s  plan {plan:6.2f} s  ratio {noop / plan:5.2f}  "
-            f"overhead {noop - plan:5.2f} s  terraform calls: {' '.join(made) or 'none'}"
+            f"overhead {noop - plan:5.2f} s  terraform calls: {' '.join(made) or 'none'}  "
+            + (f"CHANGED something: {wrote[0]}" if wrote else "nothing written")
         )
 
 

@@ -73,3 +73,23 @@ def test_a_file_that_might_hold_a_secret_is_never_cached(
     calls = _no_hcl2(monkeypatch)
     _parsed(repo)
     assert calls == [WITH_PASSWORD]
+
+
+def test_a_file_that_only_names_secrets_is_cached(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DT005's prefilter flags these lines (the words secret and token); its scanner finds no
+    # secret on them, so the file is cached like any other. Most Terraform reads like this.
+    names = (
+        'variable "secrets" {\n  description = "Names of the secrets read from SSM"\n}\n'
+        'resource "aws_ssm_parameter" "token" {\n  name = "/shop/dev/API_TOKEN"\n'
+        '  type = "SecureString"\n  value = var.placeholder\n}\n'
+    )
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "ssm.tf").write_text(names)
+    assert hcl_cache.candidate_lines(names)
+    first = _parsed(repo)
+    calls = _no_hcl2(monkeypatch)
+    assert _parsed(repo) == first
+    assert calls == []

@@ -3,8 +3,8 @@
 python-hcl2 (lark, in pure Python) takes about 2 ms a file, most of `check`'s time on a
 repository with many .tf files; plain files are read without it (checks.hcl_subset), and its
 output is kept per repository, keyed by the file's
-content and the python-hcl2 version. A file that might hold a secret (any line DT005's
-prefilter flags) is never cached: its values must not be copied out of the repository. Each
+content and the python-hcl2 version. A file that holds a secret (what DT005's scanner finds
+on it) is never cached: its values must not be copied out of the repository. Each
 run rewrites the cache with the entries it used, so it holds one repository's files, once;
 the caches of the MAX_REPOSITORIES repositories checked last are kept.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from deploytools.checks.hcl_subset import parse_subset
-from deploytools.checks.secret_scan import candidate_lines
+from deploytools.checks.secret_scan import candidate_lines, secrets_in_line
 from deploytools.lib.hcl import HclSyntaxError, parse_text
 
 FORMAT = 1
@@ -56,8 +56,8 @@ class HclCache:
         entry = self._used.get(digest) or self._old.get(digest)
         if entry is None:
             entry = self._parse(text)
-            if candidate_lines(text):
-                return self._result(entry)  # may hold a secret: not cached
+            if holds_secret(text):
+                return self._result(entry)  # its values must not be copied out: not cached
             self._new = True
         self._used[digest] = entry
         return self._result(entry)
@@ -98,6 +98,20 @@ class HclCache:
         finally:
             if scratch is not None:
                 Path(scratch).unlink(missing_ok=True)
+
+
+def holds_secret(text: str) -> bool:
+    """Whether detect-secrets (DT005's scanner) finds a secret on a line of `text`. Only the
+    lines its prefilter flags are scanned; in Terraform those are mostly the word `secrets`."""
+    numbers = candidate_lines(text)
+    if not numbers:
+        return False
+    lines = text.splitlines()
+    return any(
+        next(iter(secrets_in_line("main.tf", lines[number - 1], number)), None) is not None
+        for number in numbers
+        if number <= len(lines)
+    )
 
 
 def _prune(folder: Path, *, keep: Path) -> None:

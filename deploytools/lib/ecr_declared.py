@@ -11,17 +11,22 @@ from pathlib import Path
 
 from deploytools.lib.hcl import HclSyntaxError, parse_file
 
+RESOURCE_TYPE = "aws_ecr_repository"
+
 
 def declared_repositories(tf_dir: Path) -> dict[str, str]:
     """Repository name -> resource address (`aws_ecr_repository.NAME`) in the root's .tf files."""
     found: dict[str, str] = {}
     for path in sorted(tf_dir.glob("*.tf")):
         try:
-            parsed = parse_file(path, path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            if RESOURCE_TYPE not in text:  # most roots: no parse (python-hcl2 is slow)
+                continue
+            parsed = parse_file(path, text)
         except (HclSyntaxError, OSError, UnicodeDecodeError):
             continue  # `check` reports a file it cannot read; Terraform will too
         for block in parsed.blocks:
-            if block.kind != "resource" or block.type != "aws_ecr_repository":
+            if block.kind != "resource" or block.type != RESOURCE_TYPE:
                 continue
             name = block.body.get("name")
             if isinstance(name, str) and "${" not in name:
