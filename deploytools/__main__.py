@@ -1,3 +1,3 @@
-from deploytools.cli import main
+from deploytools.cli import run
 
-raise SystemExit(main())
+run()
