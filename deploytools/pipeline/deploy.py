@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -26,14 +26,14 @@ from deploytools.pipeline.changes import ChangeLog, last_amplify_job
 from deploytools.pipeline.context import NothingDeployed, Run, TargetsFailed, pending_in
 from deploytools.pipeline.deploy_result import DeployResult, Images, app_url, image_doc
 from deploytools.pipeline.locking import environment_locked
-from deploytools.pipeline.policy import NOT_SERVED, simulated
+from deploytools.pipeline.policy import simulated
 from deploytools.pipeline.recording import Progress, record_deploy
 from deploytools.pipeline.repositories import adopt_repositories
+from deploytools.pipeline.smoke import smoke, unchanged_since
 from deploytools.pipeline.targets import TargetJob, TargetResult, run_targets
 from deploytools.steps.amplify import AmplifyResult, JobBasis
 from deploytools.steps.images import BuildImages
-from deploytools.steps.release import Outcome, Release
-from deploytools.steps.smoke import SmokeFailed, smoke_key
+from deploytools.steps.release import Release
 from deploytools.steps.targets import RefreshInputs, ZipPackage
 from deploytools.steps.terraform.port import TerraformInputs
 from deploytools.steps.terraform.var_files import resolve_var_files
@@ -95,7 +95,7 @@ def _deploy(run: Run, env: EnvConfig, targets: Mapping[str, Target]) -> DeployRe
                 done.stage = "amplify"
                 done.amplify = _amplify(run, env)
                 done.stage = "smoke"
-                done.smoke = _smoke(run, env, unchanged=_unchanged(log, latest))
+                done.smoke = smoke(run, env, unchanged=unchanged_since(log, latest))
             except DeployError as exc:
                 failure = exc
     except KeyboardInterrupt as exc:
@@ -395,58 +395,3 @@ def _amplify(run: Run, env: EnvConfig) -> AmplifyResult | None:
             done = result.as_dict().items()
             record.summary = ", ".join(f"{k} {v}" for k, v in done if v is not None)
         return result
-
-
-def _unchanged(log: ChangeLog, latest: Callable[[], Release | None]) -> Release | None:
-    """The live release, when this run has changed nothing so far and it was a good one."""
-    if not log.nothing_changed():
-        return None
-    live = latest()
-    return live if live is not None and live.status is Outcome.OK else None
-
-
-def _smoke(run: Run, env: EnvConfig, *, unchanged: Release | None = None) -> list[str]:
-    """Run the smoke checks; returns those that passed (smoke_key). With nothing changed
-    since `unchanged`, which passed these very checks, they are not run again: a no-op
-    deploy answers in the time of its plan."""
-    with run.reporter.step("smoke") as record:
-        checks = list(env.model.smoke)
-        if not checks:
-            _skip(record, "no smoke: checks")
-            return []
-        keys = [smoke_key(check) for check in checks]
-        if unchanged is not None and set(keys) <= set(unchanged.smoke):
-            record.status = Status.UNCHANGED
-            record.summary = (
-                f"nothing changed: release {unchanged.id} passed these {len(checks)} "
-                "check(s); not run again"
-            )
-            return keys
-        runnable = []
-        passing = []
-        for check, key in zip(checks, keys, strict=True):
-            if pending_in(check):
-                names = ", ".join(sorted(pending_in(check)))
-                run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
-            elif (url := run.policy.served_at(check.url, run.reporter)) is None:
-                run.reporter.line(simulated(f"smoke {check.url}", NOT_SERVED))
-            else:
-                runnable.append(
-                    check if url == check.url else check.model_copy(update={"url": url})
-                )
-                passing.append(key)
-        if not runnable:
-            _skip(record, "no check can run here (see the lines above)")
-            return []
-        try:
-            results = run.ports.smoke.run(runnable)
-        except SmokeFailed as exc:
-            record.detail["results"] = [r.as_dict() for r in exc.results]
-            raise
-        record.detail["results"] = [r.as_dict() for r in results]
-        for result in results:
-            run.reporter.line(f"  {result.line()}")
-        record.status = Status.UNCHANGED
-        skipped = len(checks) - len(runnable)
-        record.summary = f"{len(results)} passed" + (f", {skipped} skipped" if skipped else "")
-        return passing
