@@ -144,7 +144,7 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
         # The low-level list: `images.list()` inspects each image, racing other removals.
         for summary in client.api.images():
             for tag in summary.get("RepoTags") or ():
-                if any(project in tag for project in (env.model.project,)):
+                if env.model.project in tag:
                     client.api.remove_image(tag, force=True)
 
 

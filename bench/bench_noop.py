@@ -222,7 +222,7 @@ def images_ratio(rounds: int, files: int) -> str:
         # The low-level list: `images.list()` inspects each image, racing other removals.
         for summary in client.api.images():
             for tag in summary.get("RepoTags") or ():
-                if any(project in tag for project in (*projects,)):
+                if any(project in tag for project in projects):
                     client.api.remove_image(tag, force=True)
     return (
         f"images: 1 image {one:.2f} s, 4 images {four:.2f} s, ratio {four / one:.2f} "

@@ -83,15 +83,15 @@ def record_deploy(
     failure: DeployError | None,
     *,
     interrupted: KeyboardInterrupt | None = None,
-    latest: Callable[[], Release | None] | None = None,
+    latest: Callable[[], Release | None],
 ) -> Release | None:
     """Write the release, unless nothing changed; if the deploy already failed (or was
-    interrupted), a failed write only warns. `latest` gives the latest release when the run
-    has read it already."""
+    interrupted), a failed write only warns. `latest` gives the latest release (read once
+    per run)."""
     try:
         with run.reporter.step("release") as record:
             store = run.ports.releases.store(run.aws, project=env.model.project, env=env.env)
-            previous = latest() if latest is not None else store.current()
+            previous = latest()
             changes = log.changes()
             if failure is None and interrupted is None and not changes:
                 record.status = Status.UNCHANGED
