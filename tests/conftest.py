@@ -146,6 +146,7 @@ def _docker_client() -> Iterator[docker.DockerClient]:
     client = docker.DockerClient(base_url=base_url, timeout=300)
     try:
         yield client
+        support.remove_run_containers(client)
     finally:
         client.close()
 

@@ -18,7 +18,7 @@ from deploytools.sandbox.amplify_build import BuildRequest, ContainerBuilder, fa
 from deploytools.sandbox.containers import SANDBOX_LABEL
 from tests import support
 
-SANDBOX = "test-amplify-builds"
+SANDBOX = support.run_sandbox_id("test-amplify-builds")
 SPEC = """version: 1
 applications:
   - appRoot: web
@@ -61,11 +61,8 @@ def request(build: str, platform: str = "WEB_COMPUTE", app_root: str = "web") ->
     )
 
 
-def leftovers(docker_engine: Any) -> list[Any]:
-    label = f"{SANDBOX_LABEL}={SANDBOX}"
-    return list(
-        docker_engine.containers.list(all=True, filters={"label": label}, ignore_removed=True)
-    )
+def leftovers(docker_engine: Any) -> list[str]:
+    return support.containers_left(docker_engine, f"{SANDBOX_LABEL}={SANDBOX}")
 
 
 def test_a_server_build_passes(builder: ContainerBuilder, docker_engine: Any) -> None:

@@ -31,7 +31,7 @@ from tests import support
 pytestmark = [pytest.mark.docker, pytest.mark.slow(minutes=3)]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "automl-lite"
-SANDBOX = "test-amplify-nextjs"
+SANDBOX = support.run_sandbox_id("test-amplify-nextjs")
 API_URL = "https://api.automl-lite.invalid"
 
 
@@ -111,8 +111,4 @@ def test_a_syntax_error_fails_the_build_with_nexts_error(
     )
     assert "Failed to compile." in outcome.log
     assert "> Build failed because of webpack errors" in outcome.log
-    label = f"{SANDBOX_LABEL}={SANDBOX}"
-    assert (
-        _docker_client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
-        == []
-    )
+    assert support.containers_left(_docker_client, f"{SANDBOX_LABEL}={SANDBOX}") == []

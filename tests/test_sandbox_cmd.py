@@ -12,6 +12,7 @@ import pytest
 
 from deploytools.cli import main
 from deploytools.sandbox import containers
+from tests import support
 
 
 @pytest.fixture
@@ -77,6 +78,4 @@ def test_down_removes_every_workload_container_of_the_sandbox(
     assert capsys.readouterr().out == (
         "sandbox: not running\nsandbox: removed 1 workload container(s)\n"
     )
-    assert (
-        docker_engine.containers.list(all=True, filters={"label": label}, ignore_removed=True) == []
-    )
+    assert support.containers_left(docker_engine, label) == []

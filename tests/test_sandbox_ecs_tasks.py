@@ -17,6 +17,7 @@ import pytest
 
 from deploytools.sandbox import containers
 from deploytools.sandbox.emulators import ecs as emulator
+from tests import support
 from tests.support import workload_images
 from tests.support.workload_images import PushedImage
 
@@ -26,7 +27,7 @@ SECRET_ARN = f"arn:aws:ssm:us-east-1:{workload_images.ACCOUNT}:parameter{PARAMET
 HEALTHY = {"command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/health"],
            "interval": 5, "timeout": 2, "retries": 2}  # fmt: skip
 NEVER_HEALTHY = {**HEALTHY, "command": ["CMD", "wget", "-q", "http://127.0.0.1:8080/missing"]}
-SANDBOX = "test-ecs-tasks"
+SANDBOX = support.run_sandbox_id("test-ecs-tasks")
 
 
 @pytest.fixture
@@ -255,4 +256,4 @@ def test_stopping_the_emulator_removes_its_containers(
 
     running.stop()
 
-    assert docker_engine.containers.list(all=True, filters=label, ignore_removed=True) == []
+    assert support.containers_left(docker_engine, label["label"]) == []

@@ -28,10 +28,11 @@ from deploytools.steps.targets import refresher_for
 from deploytools.steps.targets._wait import STATUS_POLLING
 from deploytools.steps.targets.base import RefreshInputs, RolledBack
 from deploytools.steps.targets.eks import connection
+from tests import support
 from tests.support import workload_images
 from tests.support.workload_images import PushedImage
 
-SANDBOX = "test-eks-pods"
+SANDBOX = support.run_sandbox_id("test-eks-pods")
 CLUSTER = "shop-dev"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 SECRET_VALUE = "pod-s3cr3t-91ad"  # a test value that must never be printed

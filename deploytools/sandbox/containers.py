@@ -185,16 +185,7 @@ class DockerWorkloads:
         return False
 
     def remove(self, container_id: str) -> None:
-        import docker
-
-        try:
-            self.client.api.remove_container(container_id, force=True)
-        except docker.errors.NotFound:
-            pass  # it went by itself
-        except docker.errors.APIError as exc:
-            # Another clean-up (an environment closing, `sandbox down`) is removing it now.
-            if exc.status_code != 409 or "already in progress" not in str(exc):
-                raise
+        remove_container(self.client, container_id)
 
     def remove_all(self, **labels: str) -> int:
         """Remove this sandbox's containers (only those with all of `labels`, when given)."""
@@ -234,16 +225,28 @@ def connect(registry: str | None, sandbox: str | None = None) -> DockerWorkloads
 
 def remove_labelled(client: Any, sandbox: str, labels: Mapping[str, str] | None = None) -> int:
     """Remove every container of the sandbox `sandbox` (with all of `labels`); how many."""
-    import docker
-
     wanted = [f"{SANDBOX_LABEL}={sandbox}", *(f"{k}={v}" for k, v in (labels or {}).items())]
     # ignore_removed: a container another process removes between the listing and its
     # inspection is gone, which is what we want, not an error.
     found = client.containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
     for container in found:
-        with contextlib.suppress(docker.errors.NotFound):  # it went by itself meanwhile
-            container.remove(force=True)
+        remove_container(client, container.id)
     return len(found)
+
+
+def remove_container(client: Any, container_id: str) -> None:
+    """Remove a container, running or not; one that is gone or going already is fine."""
+    import docker
+
+    try:
+        client.api.remove_container(container_id, force=True)
+    except docker.errors.NotFound:
+        pass  # it went by itself
+    except docker.errors.APIError as exc:
+        # Another clean-up (an environment closing, `sandbox down`) is removing it now; the
+        # engine lists it as "removing" until it is done (moby/moby#37698).
+        if exc.status_code != 409 or "already in progress" not in str(exc):
+            raise
 
 
 def _slug(name: str) -> str:

@@ -11,6 +11,8 @@ import contextlib
 import os
 import shutil
 import subprocess
+import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,6 +29,17 @@ PYTHON_IMAGE = "deploytools/python:3-local"
 SERVICES_SCRIPT = REPO_ROOT / "scripts" / "services"
 SETUP_HINT = "run scripts/setup"
 SERVICES_HINT = "run scripts/services up"
+
+# The Docker engine outlives a test run (other runs, CI included, share it): the tests' fixed
+# sandbox ids carry this process's suffix, so a container an interrupted run left behind is
+# never taken for one of this run's. The session's end removes this run's (conftest).
+RUN_SUFFIX = uuid.uuid4().hex[:8]
+
+
+def run_sandbox_id(name: str) -> str:
+    """The sandbox id `name`, for this test process only."""
+    return f"{name}-{RUN_SUFFIX}"
+
 
 # Never real AWS: fake keys, one region, no profile, no instance metadata.
 FAKE_AWS_ENV = {
@@ -257,3 +270,25 @@ def remove_images_tagged(client: Any, *fragments: str) -> None:
             if any(fragment in tag for fragment in fragments):
                 with contextlib.suppress(docker.errors.NotFound):
                     client.api.remove_image(tag, force=True)
+
+
+def containers_left(client: Any, label: str, within: float = 30.0) -> list[str]:
+    """The containers with `label` still on the engine after `within` seconds, as "id status".
+
+    `docker rm` can return while the engine still lists the container, as "removing", for a
+    moment (moby/moby#37698): a container is left over only if it is still there after that."""
+    deadline = time.monotonic() + within
+    while True:
+        found = client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
+        if not found or time.monotonic() > deadline:
+            return [f"{container.short_id} {container.status}" for container in found]
+        time.sleep(0.2)
+
+
+def remove_run_containers(client: Any) -> None:
+    """Remove the containers of this process's sandboxes (`run_sandbox_id`) that remain."""
+    from deploytools.sandbox.containers import SANDBOX_LABEL, remove_container
+
+    for summary in client.api.containers(all=True, filters={"label": SANDBOX_LABEL}):
+        if (summary.get("Labels") or {}).get(SANDBOX_LABEL, "").endswith(f"-{RUN_SUFFIX}"):
+            remove_container(client, summary["Id"])
