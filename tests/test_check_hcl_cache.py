@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deploytools.checks import hcl_cache
+from deploytools.checks import check_report, hcl_cache
 from deploytools.checks.base import CheckContext
 from deploytools.lib.hcl import HclSyntaxError
 
@@ -24,7 +24,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _parsed(root: Path) -> list[tuple[str, str]]:
-    index = CheckContext(root=root).terraform
+    ctx = CheckContext(root=root)
+    index = ctx.terraform
+    ctx.save_caches()  # as check_report does after the rules
     blocks = [(b.type, b.name) for tf in index.files for b in tf.blocks]
     return blocks + [("unparseable", u.rel) for u in index.unparseable]
 
@@ -93,3 +95,36 @@ def test_a_file_that_only_names_secrets_is_cached(
     calls = _no_hcl2(monkeypatch)
     assert _parsed(repo) == first
     assert calls == []
+
+
+POLICY = """resource "aws_iam_role_policy" "task" {
+  role = "task"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:PutObject"], Resource = "*" }]
+  })
+}
+"""
+
+
+def _dt009(root: Path) -> list[tuple[str, int, str]]:
+    report = check_report(CheckContext(root=root), {"DT009"})
+    return [(f.file, f.line, f.message) for f in report.findings]
+
+
+def test_a_jsonencode_policy_is_not_parsed_again(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DT009 reads a jsonencode(...) policy with python-hcl2, as a file: kept like a file.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "iam.tf").write_text(POLICY)
+    first = _dt009(repo)
+    assert [(file, line) for file, line, _ in first] == [("iam.tf", 5)]
+    calls: list[str] = []
+    monkeypatch.setattr(hcl_cache, "parse_expression", lambda text: calls.append(text))
+    assert _dt009(repo) == first
+    assert calls == []
+    (repo / "iam.tf").write_text(POLICY.replace("PutObject", "DeleteObject"))
+    assert _dt009(repo) == []  # parsed anew (here, to nothing): no statement to report
+    assert len(calls) == 1

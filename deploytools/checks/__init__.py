@@ -43,6 +43,7 @@ def check_report(
         if (only and rule_id not in only) or rule_id in skipped:
             continue
         findings.extend(registered.run(ctx))
+    ctx.save_caches()
     return apply_waivers(ctx, set(findings), every_rule_ran=not only)
 
 

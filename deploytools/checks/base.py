@@ -106,6 +106,11 @@ class CheckContext:
         """The Terraform files in scope, parsed once per run."""
         return self.terraform.files
 
+    def save_caches(self) -> None:
+        """Keep for the next run what this one parsed (nothing, if it read no Terraform)."""
+        if "terraform" in self.__dict__:
+            self.terraform.save_cache()
+
     def rel(self, path: Path) -> str:
         """The path relative to the repository root, forward slashes."""
         known = self.index.lookup(path)

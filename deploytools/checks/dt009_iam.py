@@ -29,20 +29,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from deploytools.checks.base import CheckContext, Finding, rule
 from deploytools.checks.iam import actions as iam_database
 from deploytools.checks.iam.code import code_findings
-from deploytools.lib.hcl import (
-    Block,
-    Span,
-    TfFile,
-    expression,
-    parse_expression,
-)
+from deploytools.lib.hcl import Block, Span, TfFile, expression
 
 RULE = "DT009"
 # Verbs that change something; an action is a write when its verb starts with one of them.
@@ -199,13 +193,13 @@ def _document_statements(tf: TfFile, block: Block, key_documents: set[str]) -> I
 # -- jsonencode({...}) and JSON heredocs ------------------------------------------------------
 
 
-def _policy_data(value: Any) -> Any:
+def _policy_data(value: Any, parse: Callable[[str], Any]) -> Any:
     if not isinstance(value, str):
         return None
     text = expression(value)
     if text is not None:
         call = re.match(r"^\s*jsonencode\s*\((.*)\)\s*$", text, re.S)
-        return parse_expression(call.group(1)) if call else None
+        return parse(call.group(1)) if call else None
     heredoc = re.match(r"^<<-?([A-Za-z_][A-Za-z0-9_]*)\n(.*)\n\s*\1\s*$", value, re.S)
     if heredoc:
         try:
@@ -245,11 +239,13 @@ def _policy_attributes(block: Block) -> Iterator[tuple[str, Any]]:
             yield "inline_policy.policy", inline["policy"]
 
 
-def _inline_statements(tf: TfFile, block: Block) -> Iterator[Statement]:
+def _inline_statements(
+    tf: TfFile, block: Block, parse: Callable[[str], Any]
+) -> Iterator[Statement]:
     search_from = block.span.start if block.span else 0
     limit = block.span.end if block.span else len(tf.text)
     for attribute, value in _policy_attributes(block):
-        data = _policy_data(value)
+        data = _policy_data(value, parse)
         if not isinstance(data, dict):
             continue
         raw = data.get("Statement") or []
@@ -290,7 +286,7 @@ def terraform_statements(ctx: CheckContext) -> Iterator[Statement]:
             if block.kind == "data" and block.type == "aws_iam_policy_document":
                 yield from _document_statements(tf, block, key_documents)
             elif block.kind == "resource":
-                yield from _inline_statements(tf, block)
+                yield from _inline_statements(tf, block, ctx.terraform.expression)
 
 
 def _terraform_findings(ctx: CheckContext) -> Iterator[Finding]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from deploytools.checks.hcl_subset import parse_subset
 from deploytools.checks.secret_scan import candidate_lines, secrets_in_line
-from deploytools.lib.hcl import HclSyntaxError, parse_text
+from deploytools.lib.hcl import HclSyntaxError, parse_expression, parse_text
 
 FORMAT = 1
 MAX_REPOSITORIES = 32
@@ -33,7 +33,8 @@ def cache_dir() -> Path:
 
 
 class HclCache:
-    """Parsed Terraform text by content; `save` writes what this run used, if it parsed anew."""
+    """Parsed Terraform text (files, and expressions in them) by content; `save` writes what
+    this run used, if it parsed anew."""
 
     def __init__(self, root: Path) -> None:
         version = metadata.version("python-hcl2")
@@ -61,6 +62,19 @@ class HclCache:
             self._new = True
         self._used[digest] = entry
         return self._result(entry)
+
+    def expression(self, text: str) -> Any:
+        """parse_expression's value for an expression's text (a `jsonencode` policy's object,
+        for DT009): python-hcl2 again, so it is kept like a file's output."""
+        digest = "expression:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        entry = self._used.get(digest) or self._old.get(digest)
+        if entry is None:
+            entry = {"value": parse_expression(text)}
+            if holds_secret(text):
+                return entry["value"]
+            self._new = True
+        self._used[digest] = entry
+        return entry["value"]
 
     @staticmethod
     def _parse(text: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deploytools.checks.hcl_cache import HclCache
 from deploytools.checks.index import FileIndex, IndexedFile
@@ -63,6 +64,13 @@ class TerraformIndex:
                 self._follow(tf)
         else:
             self._walk(roots)
+
+    def expression(self, text: str) -> Any:
+        """An HCL expression's value (lib.hcl.parse_expression), from the cache when known."""
+        return self._cache.expression(text)
+
+    def save_cache(self) -> None:
+        """Keep what this run parsed for the next (check_report calls it after the rules)."""
         self._cache.save()
 
     @property
