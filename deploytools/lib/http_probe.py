@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import requests
+from typing import TYPE_CHECKING
 
 from deploytools.lib.retry import Backoff
+
+if TYPE_CHECKING:  # imported where a probe runs: a no-op deploy probes nothing
+    import requests
 
 SNIPPET = 200
 
@@ -77,6 +79,8 @@ def http_probe(
     session: requests.Session | None = None,
 ) -> Callable[[float], Probe]:
     """A probe that sends one request (redirects not followed) and wants `expect_status`."""
+    import requests
+
     http = session or requests.Session()
     headers = {"Content-Type": "application/json"} if body and _is_json(body) else {}
 

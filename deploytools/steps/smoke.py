@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, Protocol
 
 from deploytools.errors import DeployError
 from deploytools.lib.http_probe import Budget, Probe, http_probe, until_healthy
 from deploytools.lib.retry import Backoff, Jitter
+
+if TYPE_CHECKING:
+    import requests
 
 REQUEST_TIMEOUT = 10.0
 

@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import requests
-
 from deploytools import interrupts, proc
 from deploytools.errors import BadInput, CommandFailed
 from deploytools.lib.build_context import BuildContext, write_tar
@@ -95,6 +93,7 @@ def docker_host() -> str:
 def docker_client() -> Any:
     """A Docker SDK client for DOCKER_HOST (else DEPLOYTOOLS_DOCKER_HOST), checked to answer."""
     import docker
+    import requests  # the SDK's transport: here only for its exceptions
 
     base_url = docker_host()
     try:
@@ -272,6 +271,7 @@ class SdkBuilder:
 
     def _build(self, request: BuildRequest, progress: Progress) -> None:
         import docker.errors
+        import requests
 
         ctx = request.context
         network = sdk_network_mode(self.client)
@@ -328,6 +328,7 @@ class SdkBuilder:
 
     def capacity(self) -> int:
         import docker.errors
+        import requests
 
         try:
             return _cpus(str(self.client.info().get("NCPU", "")))

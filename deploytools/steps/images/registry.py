@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from deploytools import interrupts
 from deploytools.lib.ecr_image import ACCEPTED_MEDIA_TYPES
 from deploytools.lib.retry import Backoff, retry
 from deploytools.steps.images.errors import ImageError, PushFailed
 from deploytools.steps.images.retry import is_transient
+
+if TYPE_CHECKING:  # imported where a push or a registry read runs, not in a no-op
+    import requests
 
 Progress = Callable[[str], None]
 
@@ -104,6 +105,7 @@ def _hint(reason: str) -> str:
 
 def _push_once(client: Any, ref: str, tag: str, auth: dict[str, str] | None) -> str:
     import docker.errors
+    import requests
 
     digest = ""
     try:
@@ -137,6 +139,8 @@ class RegistryApi:
     """The v2 API: read manifests and config blobs, copy a manifest to a new tag; retried."""
 
     def __init__(self, endpoint: Endpoint, *, backoff: Backoff, timeout: float = 30) -> None:
+        import requests
+
         self.endpoint = endpoint
         self.backoff = backoff
         self.timeout = timeout
@@ -147,6 +151,8 @@ class RegistryApi:
     def _request(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
     ) -> requests.Response:
+        import requests
+
         url = f"{self.endpoint.base_url}/v2/{path}"
 
         def once() -> requests.Response:

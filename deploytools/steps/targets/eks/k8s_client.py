@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 import yaml
 
 from deploytools.errors import DeployError
 from deploytools.lib.http_probe import snip
 from deploytools.steps.targets.base import TargetFailed
+
+if TYPE_CHECKING:  # imported by a client that is made: only deploys with EKS targets pay
+    import requests
 
 FIELD_MANAGER = "deploytools"
 APPLY = "application/apply-patch+yaml"
@@ -60,6 +62,8 @@ class KubeClient:
         denied: Callable[[int, str], DeployError],
         clock: Callable[[], float],
     ) -> None:
+        import requests
+
         self.cluster = cluster
         self.endpoint = endpoint.rstrip("/")
         self.http = requests.Session()
@@ -96,6 +100,8 @@ class KubeClient:
         json_body: Any = None,
         content_type: str | None = None,
     ) -> dict[str, Any]:
+        import requests
+
         headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
