@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from deploytools.checks.hcl_cache import HclCache
 from deploytools.checks.index import FileIndex, IndexedFile, below, matching
 from deploytools.checks.scope import Scope, relative
 from deploytools.checks.terraform_index import TerraformIndex
@@ -65,9 +66,16 @@ class CheckContext:
         return FileIndex(self.root)
 
     @cached_property
+    def cache(self) -> HclCache:
+        """What this run parses or scans, by content, for the next run (see hcl_cache)."""
+        return HclCache(self.root)
+
+    @cached_property
     def terraform(self) -> TerraformIndex:
         roots = None if self.scope is None else self.scope.terraform_roots
-        return TerraformIndex(self.index, self.read, candidates=self._in_scope, roots=roots)
+        return TerraformIndex(
+            self.index, self.read, self.cache, candidates=self._in_scope, roots=roots
+        )
 
     @cached_property
     def _in_scope(self) -> list[IndexedFile]:
@@ -108,8 +116,8 @@ class CheckContext:
 
     def save_caches(self) -> None:
         """Keep for the next run what this one parsed (nothing, if it read no Terraform)."""
-        if "terraform" in self.__dict__:
-            self.terraform.save_cache()
+        if "cache" in self.__dict__:
+            self.cache.save()
 
     def rel(self, path: Path) -> str:
         """The path relative to the repository root, forward slashes."""

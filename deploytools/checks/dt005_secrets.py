@@ -19,10 +19,14 @@ ignored `.env` is taken to be a local file and not reported.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import hashlib
 import re
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
+from deploytools.checks import secret_scan
 from deploytools.checks.base import CheckContext, Finding, Severity, rule
 from deploytools.checks.secret_scan import (
     NAME_WORDS,
@@ -191,6 +195,27 @@ def _literals(ctx: CheckContext, path: Path, text: str, ssm_hint: str) -> Iterat
     if not numbers:
         return  # the prefilter spares detect-secrets most files
     rel = ctx.rel(path)
+    scanned = f"{rel}\0{text}"
+    if ctx.cache.is_clean(_scanner(), scanned):
+        return  # an earlier run's scan of this very file found nothing
+    found_any = False
+    for finding in _scan(rel, text, numbers, ssm_hint):
+        found_any = True
+        yield finding
+    if not found_any:
+        ctx.cache.mark_clean(_scanner(), scanned)
+
+
+@functools.cache
+def _scanner() -> str:
+    """The scan's revision: a clean mark from another detect-secrets or rule code is not one."""
+    digest = hashlib.sha256(metadata.version("detect-secrets").encode())
+    for module in (__file__, secret_scan.__file__):
+        digest.update(Path(module).read_bytes())
+    return "dt005-" + digest.hexdigest()[:16]
+
+
+def _scan(rel: str, text: str, numbers: list[int], ssm_hint: str) -> Iterator[Finding]:
     in_docs = is_documentation(rel)
     lines = text.split("\n")
     for number in numbers:

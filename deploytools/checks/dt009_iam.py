@@ -286,7 +286,7 @@ def terraform_statements(ctx: CheckContext) -> Iterator[Statement]:
             if block.kind == "data" and block.type == "aws_iam_policy_document":
                 yield from _document_statements(tf, block, key_documents)
             elif block.kind == "resource":
-                yield from _inline_statements(tf, block, ctx.terraform.expression)
+                yield from _inline_statements(tf, block, ctx.cache.expression)
 
 
 def _terraform_findings(ctx: CheckContext) -> Iterator[Finding]:

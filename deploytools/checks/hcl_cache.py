@@ -7,6 +7,9 @@ content and the python-hcl2 version. A file that holds a secret (what DT005's sc
 on it) is never cached: its values must not be copied out of the repository. Each
 run rewrites the cache with the entries it used, so it holds one repository's files, once;
 the caches of the MAX_REPOSITORIES repositories checked last are kept.
+
+The same file keeps DT009's `jsonencode(...)` policies (python-hcl2 again) and DT005's clean
+files: a digest saying the scanner found nothing there, never the text.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class HclCache:
     def expression(self, text: str) -> Any:
         """parse_expression's value for an expression's text (a `jsonencode` policy's object,
         for DT009): python-hcl2 again, so it is kept like a file's output."""
-        digest = "expression:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = self._digest("expression", text)
         entry = self._used.get(digest) or self._old.get(digest)
         if entry is None:
             entry = {"value": parse_expression(text)}
@@ -75,6 +78,23 @@ class HclCache:
             self._new = True
         self._used[digest] = entry
         return entry["value"]
+
+    def is_clean(self, kind: str, text: str) -> bool:
+        """Whether a scan of `kind` found nothing in `text` on an earlier run (mark_clean)."""
+        digest = self._digest(kind, text)
+        entry = self._used.get(digest) or self._old.get(digest)
+        if entry is not None:
+            self._used[digest] = entry
+        return entry is not None
+
+    def mark_clean(self, kind: str, text: str) -> None:
+        """A scan of `kind` found nothing in `text`: only that is kept, never the text."""
+        self._used[self._digest(kind, text)] = {"clean": True}
+        self._new = True
+
+    @staticmethod
+    def _digest(kind: str, text: str) -> str:
+        return f"{kind}:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     @staticmethod
     def _parse(text: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from deploytools.checks.hcl_cache import HclCache
 from deploytools.checks.index import FileIndex, IndexedFile
@@ -46,6 +45,7 @@ class TerraformIndex:
         self,
         index: FileIndex,
         read: Callable[[Path], str],
+        cache: HclCache,
         *,
         candidates: Iterable[IndexedFile],
         roots: tuple[str, ...] | None,
@@ -55,7 +55,7 @@ class TerraformIndex:
         self.unparseable: list[Unparseable] = []
         self.missing_modules: list[MissingModule] = []
         self._rel: dict[Path, str] = {}
-        self._cache = HclCache(index.root)
+        self._cache = cache
         if roots is None:
             for entry in candidates:
                 if entry.name.endswith(".tf"):
@@ -64,14 +64,6 @@ class TerraformIndex:
                 self._follow(tf)
         else:
             self._walk(roots)
-
-    def expression(self, text: str) -> Any:
-        """An HCL expression's value (lib.hcl.parse_expression), from the cache when known."""
-        return self._cache.expression(text)
-
-    def save_cache(self) -> None:
-        """Keep what this run parsed for the next (check_report calls it after the rules)."""
-        self._cache.save()
 
     @property
     def folders(self) -> set[str]:
