@@ -13,6 +13,7 @@ from deploytools.output import Status, StepRecord
 from deploytools.steps.images.errors import ImageError, TagTaken
 from deploytools.steps.images.model import ImageResult
 from deploytools.steps.images.plan import image_tag, repository_of
+from deploytools.steps.images.platform_cache import remembering
 from deploytools.steps.images.registry import Manifest
 from deploytools.steps.images.session import Session
 from deploytools.steps.images.verify import verify_manifest
@@ -34,7 +35,7 @@ def publish(
         reference=f"{repository}:{tag}",
         manifest=stored.manifest,
         media_type=stored.media_type,
-        read_config=lambda digest: session.registry.blob(repository, digest),
+        read_config=remembering(lambda digest: session.registry.blob(repository, digest)),
         platform=image.platform,
         for_lambda=for_lambda,
     )

@@ -1,0 +1,86 @@
+"""The os/architecture of image configs read before, by digest, kept between runs.
+
+A config blob is content-addressed: its digest names its bytes for good, so what
+verify_manifest learns from it (os and architecture) never changes. An image ECR already has
+is then verified without reading the blob again: a no-op deploy logs in to no registry and
+loads no HTTP client. Only those two fields are kept, never the config itself (its ENV lines
+are the image's business), and only for a blob whose bytes match its digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+ConfigReader = Callable[[str], bytes]  # config blob digest -> its bytes
+
+MAX_ENTRIES = 1024
+_write_lock = threading.Lock()  # images publish at once, in threads
+
+
+def cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "deploytools" / "image-platforms.json"
+
+
+def remembering(read: ConfigReader) -> ConfigReader:
+    """`read`, answered from the cache for a config digest seen before (os and architecture
+    only, which is all verify_manifest reads), and adding what it reads to it."""
+
+    def reader(digest: str) -> bytes:
+        known = _load().get(digest)
+        if isinstance(known, list) and len(known) == 2:
+            return json.dumps({"os": known[0], "architecture": known[1]}).encode()
+        blob = read(digest)
+        platform = _platform(blob)
+        if platform is not None and digest == "sha256:" + hashlib.sha256(blob).hexdigest():
+            _remember(digest, platform)
+        return blob
+
+    return reader
+
+
+def _platform(blob: bytes) -> list[str] | None:
+    try:
+        config = json.loads(blob)
+    except ValueError:
+        return None
+    if not isinstance(config, dict):
+        return None
+    found = [config.get("os"), config.get("architecture")]
+    return [str(v) for v in found] if all(isinstance(v, str) for v in found) else None
+
+
+def _load() -> dict[str, object]:
+    try:
+        loaded = json.loads(cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _remember(digest: str, platform: list[str]) -> None:
+    path = cache_file()
+    with _write_lock:
+        entries = _load()
+        entries.pop(digest, None)
+        entries[digest] = platform  # the newest last: the oldest go first
+        kept = dict(list(entries.items())[-MAX_ENTRIES:])
+        scratch = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(json.dumps(kept))
+            os.replace(scratch, path)
+            scratch = None
+        except OSError:
+            pass  # a read-only home: the blob is read again next time
+        finally:
+            if scratch is not None:
+                Path(scratch).unlink(missing_ok=True)
