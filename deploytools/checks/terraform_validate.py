@@ -29,6 +29,7 @@ from deploytools.errors import DeployError
 
 RULE = "DT000"
 TIMEOUT = 300.0
+KEEP = 256  # cached validations; one is about 4 kB
 AT = re.compile(r"\bat (?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+)")
 SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING}
 PROVIDER_SOURCES = ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR")
@@ -139,6 +140,7 @@ def _diagnostics(
     cached = _cache_dir() / f"{_fingerprint(terraform, root, ctx)}.json"
     try:
         loaded: list[Diagnostic] = json.loads(cached.read_text())
+        os.utime(cached)  # used: kept by _prune
         return loaded, None
     except (OSError, ValueError):
         pass
@@ -149,9 +151,18 @@ def _diagnostics(
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps(found))
+            _prune(cached)
         except OSError:
             pass  # a read-only home: validate runs again next time
     return found, None
+
+
+def _prune(kept: Path) -> None:
+    """Each change to a root's files is a new entry: the KEEP written last stay."""
+    entries = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[KEEP:]:
+        if stale != kept:
+            stale.unlink(missing_ok=True)
 
 
 def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | str, bool]:
