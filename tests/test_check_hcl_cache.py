@@ -23,6 +23,14 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache" / "deploytools" / "hcl"
 
 
+def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    return repo
+
+
 def _parsed(root: Path) -> list[tuple[str, str]]:
     ctx = CheckContext(root=root)
     index = ctx.terraform
@@ -46,10 +54,7 @@ def _no_hcl2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_an_unchanged_file_is_not_parsed_again(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "main.tf").write_text(BUCKET)
-    (repo / "broken.tf").write_text('resource "x" {\n  = = \n}\n')
+    repo = _repo(tmp_path, {"main.tf": BUCKET, "broken.tf": 'resource "x" {\n  = = \n}\n'})
     first = _parsed(repo)
     assert first == [("aws_s3_bucket", "data"), ("unparseable", "broken.tf")]
     calls = _no_hcl2(monkeypatch)
@@ -64,10 +69,7 @@ def test_an_unchanged_file_is_not_parsed_again(
 def test_a_file_that_might_hold_a_secret_is_never_cached(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "db.tf").write_text(WITH_PASSWORD)
-    (repo / "main.tf").write_text(BUCKET)
+    repo = _repo(tmp_path, {"db.tf": WITH_PASSWORD, "main.tf": BUCKET})
     assert _parsed(repo) == [("aws_db_instance", "db"), ("aws_s3_bucket", "data")]
     (written,) = cache.iterdir()
     text = written.read_text()
@@ -87,9 +89,7 @@ def test_a_file_that_only_names_secrets_is_cached(
         'resource "aws_ssm_parameter" "token" {\n  name = "/shop/dev/API_TOKEN"\n'
         '  type = "SecureString"\n  value = var.placeholder\n}\n'
     )
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "ssm.tf").write_text(names)
+    repo = _repo(tmp_path, {"ssm.tf": names})
     assert hcl_cache.candidate_lines(names)
     first = _parsed(repo)
     calls = _no_hcl2(monkeypatch)
@@ -116,9 +116,7 @@ def test_a_jsonencode_policy_is_not_parsed_again(
     tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DT009 reads a jsonencode(...) policy with python-hcl2, as a file: kept like a file.
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "iam.tf").write_text(POLICY)
+    repo = _repo(tmp_path, {"iam.tf": POLICY})
     first = _dt009(repo)
     assert [(file, line) for file, line, _ in first] == [("iam.tf", 5)]
     calls: list[str] = []
