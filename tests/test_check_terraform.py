@@ -4,13 +4,11 @@ it cannot parse without saying so."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from deploytools.checks import terraform_validate
 from deploytools.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform_check"
@@ -165,16 +163,3 @@ def test_without_terraform_check_says_validate_did_not_run(
             "0 error(s), 0 warning(s)",
         ],
     )
-
-
-def test_only_the_validations_used_last_are_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(terraform_validate, "KEEP", 2)
-    entries = [tmp_path / f"{n}.json" for n in range(4)]
-    for n, entry in enumerate(entries):
-        entry.write_text("[]")
-        os.utime(entry, (1000 + n, 1000 + n))
-    os.utime(entries[0])  # just used (a cache hit touches it)
-    terraform_validate._prune(entries[0])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.json", "3.json"]

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,14 +23,14 @@ from typing import Any
 from deploytools.checks.hcl_subset import parse_subset
 from deploytools.checks.secret_scan import candidate_lines, secrets_in_line
 from deploytools.lib.hcl import HclSyntaxError, parse_expression, parse_text
+from deploytools.lib.user_cache import cache_root, prune, write_atomically
 
 FORMAT = 1
 MAX_REPOSITORIES = 32
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "deploytools" / "hcl"
+    return cache_root() / "hcl"
 
 
 class HclCache:
@@ -118,20 +116,12 @@ class HclCache:
         """Written only when this run parsed something new or left entries unused."""
         if not self._new and set(self._used) == set(self._old):
             return
-        scratch = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, scratch = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(json.dumps(self._used))  # json.dump encodes in Python, dumps in C
-            os.replace(scratch, self.path)
-            scratch = None
-            _prune(self.path.parent, keep=self.path)
+            # json.dumps: json.dump encodes in Python, dumps in C
+            write_atomically(self.path, json.dumps(self._used))
+            prune(self.path, "*.json", MAX_REPOSITORIES)  # the most recently used stay
         except (OSError, TypeError, ValueError):
             pass  # a read-only home or a value JSON cannot hold: parsed again next time
-        finally:
-            if scratch is not None:
-                Path(scratch).unlink(missing_ok=True)
 
 
 def holds_secret(text: str) -> bool:
@@ -146,11 +136,3 @@ def holds_secret(text: str) -> bool:
         for number in numbers
         if number <= len(lines)
     )
-
-
-def _prune(folder: Path, *, keep: Path) -> None:
-    """The most recently used MAX_REPOSITORIES caches stay; older ones go."""
-    caches = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in caches[MAX_REPOSITORIES:]:
-        if stale != keep:
-            stale.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from deploytools import proc
 from deploytools.checks.base import CheckContext, Finding, Severity
 from deploytools.config.interpolate import Resolver
 from deploytools.errors import DeployError
+from deploytools.lib.user_cache import cache_root, prune, write_atomically
 
 RULE = "DT000"
 TIMEOUT = 300.0
@@ -129,8 +130,7 @@ def _fingerprint(terraform: str, root: Path, ctx: CheckContext) -> str:
 
 
 def _cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "deploytools" / "terraform-validate"
+    return cache_root() / "terraform-validate"
 
 
 def _diagnostics(
@@ -149,20 +149,11 @@ def _diagnostics(
         return [], found
     if cacheable:
         try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(found))
-            _prune(cached)
+            write_atomically(cached, json.dumps(found))
+            prune(cached, "*.json", KEEP)  # each change to a root's files is a new entry
         except OSError:
             pass  # a read-only home: validate runs again next time
     return found, None
-
-
-def _prune(kept: Path) -> None:
-    """Each change to a root's files is a new entry: the KEEP written last stay."""
-    entries = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[KEEP:]:
-        if stale != kept:
-            stale.unlink(missing_ok=True)
 
 
 def _run(terraform: str, root: Path) -> tuple[list[Diagnostic] | str, bool]:

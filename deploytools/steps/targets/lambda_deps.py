@@ -25,6 +25,7 @@ from pathlib import Path
 
 from deploytools import proc
 from deploytools.errors import BadInput, DeployError
+from deploytools.lib import user_cache
 
 DEFAULT_RUNTIME = "python3.12"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name -> the wheel tag's
@@ -138,8 +139,7 @@ def wheel_platforms(runtime: str, architecture: str) -> tuple[str, ...]:
 
 def cache_root() -> Path:
     """The user's cache folder (never the repository): $XDG_CACHE_HOME or ~/.cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "deploytools" / "lambda-dependencies"
+    return user_cache.cache_root() / "lambda-dependencies"
 
 
 def cache_key(requirements: Requirements, *, runtime: str, architecture: str) -> str:
