@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,32 +56,18 @@ class HclCache:
     def parse(self, text: str) -> dict[str, Any]:
         """python-hcl2's output for the text; HclSyntaxError (also when cached) where it stops."""
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        entry = self._used.get(digest) or self._old.get(digest)
-        if entry is None:
-            entry = self._parse(text)
-            if holds_secret(text):
-                return self._result(entry)  # its values must not be copied out: not cached
-            self._new = True
-        self._used[digest] = entry
-        return self._result(entry)
+        return self._result(self._entry(digest, text, lambda: self._parse(text)))
 
     def expression(self, text: str) -> Any:
         """parse_expression's value for an expression's text (a `jsonencode` policy's object,
         for DT009): python-hcl2 again, so it is kept like a file's output."""
         digest = self._digest("expression", text)
-        entry = self._used.get(digest) or self._old.get(digest)
-        if entry is None:
-            entry = {"value": parse_expression(text)}
-            if holds_secret(text):
-                return entry["value"]
-            self._new = True
-        self._used[digest] = entry
-        return entry["value"]
+        return self._entry(digest, text, lambda: {"value": parse_expression(text)})["value"]
 
     def is_clean(self, kind: str, text: str) -> bool:
         """Whether a scan of `kind` found nothing in `text` on an earlier run (mark_clean)."""
         digest = self._digest(kind, text)
-        entry = self._used.get(digest) or self._old.get(digest)
+        entry = self._known(digest)
         if entry is not None:
             self._used[digest] = entry
         return entry is not None
@@ -89,6 +76,23 @@ class HclCache:
         """A scan of `kind` found nothing in `text`: only that is kept, never the text."""
         self._used[self._digest(kind, text)] = {"clean": True}
         self._new = True
+
+    def _entry(
+        self, digest: str, text: str, compute: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The entry kept for `digest`, else compute()'s, kept unless `text` holds a secret."""
+        entry = self._known(digest)
+        if entry is None:
+            entry = compute()
+            if holds_secret(text):
+                return entry  # its values must not be copied out: not cached
+            self._new = True
+        self._used[digest] = entry
+        return entry
+
+    def _known(self, digest: str) -> dict[str, Any] | None:
+        entry = self._used.get(digest) or self._old.get(digest)
+        return entry if isinstance(entry, dict) else None
 
     @staticmethod
     def _digest(kind: str, text: str) -> str:
