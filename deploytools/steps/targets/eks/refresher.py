@@ -109,7 +109,7 @@ class Refresher:
             before = self._find(kube)
             if documents is not None:
                 for document in documents:
-                    if self._apply(kube, document):
+                    if self._apply(kube, document, deployment=before):
                         record.change(
                             f"{self.where}: applied {document['kind']} "
                             f"{document['metadata']['name']}"
@@ -180,14 +180,20 @@ class Refresher:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _apply(self, kube: KubeClient, document: dict[str, Any]) -> bool:
+    def _apply(
+        self, kube: KubeClient, document: dict[str, Any], *, deployment: dict[str, Any] | None
+    ) -> bool:
         """Server-side apply `document`; True when the object changed. An apply that
-        changes nothing leaves the object's resourceVersion as it was."""
+        changes nothing leaves the object's resourceVersion as it was. `deployment` is the
+        target's Deployment as read before the apply: its document needs no second read."""
         path = resource_path(document)
-        try:
-            before = _version(kube.get(path))
-        except KubeNotFound:
-            before = None
+        if path == self.path:
+            before = None if deployment is None else _version(deployment)
+        else:
+            try:
+                before = _version(kube.get(path))
+            except KubeNotFound:
+                before = None
         after = kube.patch(path, document, APPLY, fieldManager=FIELD_MANAGER, force="true")
         return before is None or _version(after) != before
 
