@@ -42,8 +42,8 @@ def smoke(run: Run, env: EnvConfig, *, unchanged: Release | None = None) -> list
         runnable = []
         passing = []
         for check, key in zip(checks, keys, strict=True):
-            if pending_in(check):
-                names = ", ".join(sorted(pending_in(check)))
+            if pending := pending_in(check):
+                names = ", ".join(sorted(pending))
                 run.reporter.line(f"  smoke {check.url}: skipped, needs output(s) {names}")
             elif (url := run.policy.served_at(check.url, run.reporter)) is None:
                 run.reporter.line(simulated(f"smoke {check.url}", NOT_SERVED))
