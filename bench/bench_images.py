@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine_cleanup import remove_images_tagged  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -140,12 +142,7 @@ def build_step_seconds(root: Path, docker_host: str) -> tuple[float, float, Any]
         return first, noop, built
     finally:
         server.stop()
-        client = docker.DockerClient(base_url=docker_host)
-        # The low-level list: `images.list()` inspects each image, racing other removals.
-        for summary in client.api.images():
-            for tag in summary.get("RepoTags") or ():
-                if env.model.project in tag:
-                    client.api.remove_image(tag, force=True)
+        remove_images_tagged(docker.DockerClient(base_url=docker_host), env.model.project)
 
 
 def main() -> int:

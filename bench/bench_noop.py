@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from engine_cleanup import remove_images_tagged  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -219,11 +221,7 @@ def images_ratio(rounds: int, files: int) -> str:
     finally:
         server.stop()
         client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", DOCKER_HOST))
-        # The low-level list: `images.list()` inspects each image, racing other removals.
-        for summary in client.api.images():
-            for tag in summary.get("RepoTags") or ():
-                if any(project in tag for project in projects):
-                    client.api.remove_image(tag, force=True)
+        remove_images_tagged(client, *projects)
     return (
         f"images: 1 image {one:.2f} s, 4 images {four:.2f} s, ratio {four / one:.2f} "
         f"(goal <= 1.6 on 2 cores; {os.cpu_count()} cores here; {files} files of 10 kB each)"
