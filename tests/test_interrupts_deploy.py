@@ -319,13 +319,14 @@ def _dies_mid_rollout(world: World, *dying: TcpProxy) -> tuple[int, str, str]:
     return deploy.returncode, out, err
 
 
-def _endpoint_line(url: str) -> str:
-    # Then "(during ecs:<the call in flight>": mostly the rollout's DescribeServices; on a busy
-    # machine the last UpdateService's answer can still be on its way when the endpoint dies.
-    return (
+def _endpoint_line(url: str) -> tuple[str, ...]:
+    # The line ends "(during <the call in flight>": mostly the rollout's DescribeServices; on
+    # a busy machine the last UpdateService's answer can still be on its way when it dies.
+    return tuple(
         f"error: targets api, web failed: the AWS endpoint {url}/ stopped answering; check that "
         "it is running (the sandbox: deploytools sandbox status; AWS: this machine's network "
-        "and any AWS_ENDPOINT_URL setting), then run deploy again (during ecs:"
+        f"and any AWS_ENDPOINT_URL setting), then run deploy again (during ecs:{call} "
+        for call in ("DescribeServices", "UpdateService")
     )
 
 
