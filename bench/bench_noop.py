@@ -6,7 +6,10 @@ runs it) and, side by side in the same rounds, `terraform plan` alone on the sam
 same environment. That plan is the one the no-op deploy itself runs: a stand-in `terraform`
 (DEPLOYTOOLS_TERRAFORM) passes every call through to the real binary and, after the deploy's
 own plan, runs that command line again (its -out in a private folder) and times it; those
-deploys are not timed. Overhead is the no-op deploy's median minus the plan's median.
+deploys are not timed, and run without a head start (DEPLOYTOOLS_HEAD_START=0), so the plan
+alone is timed with nothing beside it. Overhead is the no-op deploy's median minus the plan's
+median. "early plan k/n": in k of the n timed no-ops the plan was the head start's, started
+with the process from the recipe the run before recorded (lib/head_start.py).
 
 Then 4 images ÷ 1 image through build_images (the Docker engine, the loopback registry, moto's
 ECR), each image a fresh 2 MB context so that nothing is cached, beside the engine's own bound:
@@ -54,6 +57,9 @@ FAKE_AWS = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+# What the plan step says when its plan was the head start's (lib/head_start.py).
+EARLY_PLAN = "planned from the process's start"
 
 # The stand-in terraform: times every call; after a plan, runs that plan again REPLAY times.
 SHIM = """#!{python}
@@ -113,6 +119,9 @@ class Work:
         env = dict(self.env)
         if replay is not None:
             env |= {"DEPLOYTOOLS_TERRAFORM": str(self.shim), "BENCH_TF_REPLAY": str(replay)}
+            # The plan alone is timed on a machine at rest: no early plan beside this run's
+            # start-up, and none recorded to start beside the next timed no-op.
+            env["DEPLOYTOOLS_HEAD_START"] = "0"
         config = self.folder / "examples" / example / "deploytools.yml"
         command = [sys.executable, "-m", "deploytools", "--config", str(config), *args]
         start = time.perf_counter()
@@ -143,8 +152,10 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[st
         plans: list[float] = []
         made: list[str] = []
         wrote: list[str] = []
+        early = 0
         for _ in range(rounds):  # side by side: a timed no-op, then a plan alone
             noops.append(work.deploytools(example, *deploy))
+            early += EARLY_PLAN in work.last_output
             if "deployed dev: nothing changed" not in work.last_output:
                 wrote.append(work.last_output.strip().splitlines()[-1])
             work.deploytools(example, *deploy, replay=1)
@@ -154,7 +165,8 @@ def noop_rows(work: Work, examples: tuple[str, ...], rounds: int) -> Iterator[st
         noop, plan = median(noops), median(plans)
         yield (
             f"{example:<20} no-op {noop:6.2f} s  plan {plan:6.2f} s  ratio {noop / plan:5.2f}  "
-            f"overhead {noop - plan:5.2f} s  terraform calls: {' '.join(made) or 'none'}  "
+            f"overhead {noop - plan:5.2f} s  early plan {early}/{rounds}  "
+            f"terraform calls: {' '.join(made) or 'none'}  "
             + (f"CHANGED something: {wrote[0]}" if wrote else "nothing written")
         )
 

@@ -116,8 +116,18 @@ def run() -> NoReturn:
     """The process's entry point (the `deploytools` script, `python -m deploytools`): main,
     then exit without the interpreter's last garbage collections. Those walk every object
     the run made (0.1-0.2 s after a deploy) and have nothing of ours to do: files are closed
-    by then and atexit handlers still run. `main` alone is what tests call in-process."""
-    code = main()
+    by then and atexit handlers still run. `main` alone is what tests call in-process.
+
+    First, before the heavy imports, the head start: the `terraform plan` the last run of
+    this command line ran starts now, and the run takes its result only if its own plan is
+    exactly that one on the same state (lib/head_start.py)."""
+    from deploytools.lib import head_start
+
+    head_start.begin(sys.argv[1:], version=__version__)
+    try:
+        code = main()
+    finally:
+        head_start.end()
     gc.freeze()
     sys.exit(code)
 

@@ -166,6 +166,8 @@ def test_lambda_image_app_deploys_then_redeploys_as_a_no_op(sandbox: Sandbox) ->
     second = sandbox.deploy("prediction-api")
     assert "(already in the registry)" in second
     assert "No changes: the infrastructure matches the configuration" in second
+    # ... and the plan started with the process, from the recipe the first deploy recorded
+    assert "(planned from the process's start: same inputs, same state)" in second
     assert "(already live)" in second
     assert "passed these 1 check(s); not run again" in second  # nothing new to check
     again = lam.get_alias(FunctionName="prediction-api-dev-predict", Name="live")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploytools.errors import BadInput
-from deploytools.steps.terraform.sandbox_backend import OVERRIDE_FILE, sandbox_backend
+from deploytools.lib.terraform_sandbox_backend import OVERRIDE_FILE, sandbox_backend
 
 
 def test_override_points_a_local_backend_at_the_sandbox_and_is_removed(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from deploytools.aws import AwsContext
 from deploytools.cli import main
-from deploytools.steps.terraform.sandbox_backend import sandbox_backend
+from deploytools.lib.terraform_sandbox_backend import sandbox_backend
 from tests.support.moto_sandbox import moto_sandbox
 
 MAIN_TF = """\

@@ -1,7 +1,9 @@
 """One listing of the repository per run: every path made relative once, queried by pattern.
 
 Inside a git work tree the listing is `git ls-files` (tracked plus untracked, minus what
-.gitignore excludes); elsewhere a walk of the folder. Either way SKIP_DIRS are left out.
+.gitignore excludes); elsewhere a walk of the folder. Either way SKIP_DIRS are left out, and so
+is the sandbox's backend override: deploytools writes it for a sandbox run, possibly while
+`check` reads the root (a head start), and it is no code of the user's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from deploytools import proc
 from deploytools.errors import DeployError
+from deploytools.lib.terraform_sandbox_backend import OVERRIDE_FILE
 
 # Folders no rule should read: dependencies, caches, tool state.
 SKIP_DIRS = frozenset({
@@ -55,6 +58,8 @@ class FileIndex:
         self._folders: dict[str, list[IndexedFile]] = {}
         for rel in sorted(rels):
             folder, _, name = rel.rpartition("/")
+            if name == OVERRIDE_FILE:
+                continue
             entry = IndexedFile(base + rel, rel, name)
             self.files.append(entry)
             self._folders.setdefault(folder, []).append(entry)

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from deploytools.errors import BadInput
+from deploytools.lib.sandbox_credentials import SANDBOX_CREDENTIALS
 from deploytools.output import Reporter
 
 if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS; pydantic (the
@@ -16,7 +17,6 @@ if TYPE_CHECKING:  # boto3 loads only for the commands that talk to AWS; pydanti
     from deploytools.checks.base import CheckContext
     from deploytools.config import EnvConfig, LoadedConfig
 
-SANDBOX_CREDENTIALS = ("sandbox", "sandbox")  # moto accepts any keys; never real ones
 COMMANDS = (
     "check", "plan", "deploy", "rollback", "status", "releases", "build", "secrets", "matrix",
     "sandbox", "schema",

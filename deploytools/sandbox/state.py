@@ -57,7 +57,7 @@ def write(state: SandboxState) -> None:
 
 
 def terraform_dir() -> Path:
-    """Terraform state of sandbox runs (see steps/terraform/sandbox_backend.py)."""
+    """Terraform state of sandbox runs (see lib/terraform_sandbox_backend.py)."""
     return state_dir() / "terraform"
 
 

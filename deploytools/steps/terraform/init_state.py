@@ -15,8 +15,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from deploytools.lib.terraform_sandbox_backend import LOCK_FILE
+
 FINGERPRINT_FILE = "deploytools-init.json"
-LOCK_FILE = ".terraform.lock.hcl"
 # The lines of .tf files that init reads: module sources and versions, provider
 # requirements, the backend block. Other edits (a new resource) need no init.
 _INIT_LINE = re.compile(

@@ -8,7 +8,8 @@ sandbox, `deploytools_sandbox` is true, so a root can turn off what the sandbox 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,12 +17,14 @@ from typing import Protocol
 from deploytools.aws import AwsContext
 from deploytools.config import EnvConfig
 from deploytools.errors import DeployError, Unavailable
+from deploytools.lib import head_start
+from deploytools.lib.head_start import HeadStart
+from deploytools.lib.terraform_sandbox_backend import sandbox_backend
 from deploytools.output import Reporter
 from deploytools.steps.terraform.cliconfig import MIRROR_SEARCH_ENV
 from deploytools.steps.terraform.env import terraform_env
 from deploytools.steps.terraform.errors import TerraformNotInstalled
 from deploytools.steps.terraform.runner import TerraformRunner
-from deploytools.steps.terraform.sandbox_backend import sandbox_backend
 
 PACKAGES_VAR = "deploytools_packages"
 SANDBOX_VAR = "deploytools_sandbox"
@@ -95,12 +98,31 @@ class TerraformCli:
             aws, env=env.env, images=inputs.images, variables=variables(env, inputs)
         )
         tf_root = (inputs.root / section.dir).resolve()
+        head = head_start.current()
         if inputs.sandbox is None:
+            if head is not None:
+                head.sandbox_backend(tf_root, None)  # one set up for a sandbox run: not ours
             return _run(tf_root, env_vars, section.backend_config, reporter, inputs)
-        with sandbox_backend(tf_root, inputs.sandbox.state_dir) as sandbox_env:
+        state_dir = inputs.sandbox.state_dir
+        with _sandbox_backend(head, tf_root, state_dir) as sandbox_env:
             # The root's backend settings belong to its real backend, not the sandbox's.
             env_vars = {**env_vars, **sandbox_env, MIRROR_SEARCH_ENV: "1"}
-            return _run(tf_root, env_vars, {}, reporter, inputs)
+            return _run(tf_root, env_vars, {}, reporter, inputs, (tf_root, state_dir))
+
+
+@contextmanager
+def _sandbox_backend(
+    head: HeadStart | None, root: Path, state_dir: Path
+) -> Iterator[dict[str, str]]:
+    """The sandbox backend, from the head start when it set this one up at process start."""
+    handed = head.sandbox_backend(root, state_dir) if head is not None else None
+    if handed is None:
+        with sandbox_backend(root, state_dir) as env:
+            yield env
+        return
+    stack, env = handed
+    with stack:
+        yield env
 
 
 def _run(
@@ -109,10 +131,13 @@ def _run(
     backend_config: Mapping[str, str],
     reporter: Reporter,
     inputs: TerraformInputs,
+    sandbox: tuple[Path, Path] | None = None,
 ) -> TerraformOutputs:
     """init, plan, then apply (or discard the plan and read the current outputs)."""
     try:
-        runner = TerraformRunner(tf_root, env_vars=env_vars, reporter=reporter)
+        runner = TerraformRunner(
+            tf_root, env_vars=env_vars, reporter=reporter, sandbox_backend=sandbox
+        )
     except TerraformNotInstalled as exc:
         raise Unavailable("terraform", str(exc)) from exc
     runner.init(backend_config=backend_config)

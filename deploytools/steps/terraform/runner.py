@@ -19,9 +19,10 @@ from typing import Any
 
 from deploytools import proc
 from deploytools.errors import BadInput
+from deploytools.lib import head_start
 from deploytools.output import Reporter, Status
 from deploytools.output.mask import redact, register_secret
-from deploytools.steps.terraform import init_state, known_failures
+from deploytools.steps.terraform import head_start_plan, init_state, known_failures
 from deploytools.steps.terraform import plan as planlib
 from deploytools.steps.terraform.binary import find_terraform
 from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_config
@@ -70,12 +71,19 @@ class TerraformRunner:
         cli_config: Path | None = None,
         binary: Path | str | None = None,
         work_dir: Path | None = None,
+        sandbox_backend: tuple[Path, Path] | None = None,
     ) -> None:
         self.dir = Path(dir)
         if not self.dir.is_dir():
             raise BadInput(f"terraform directory {self.dir} does not exist")
         self.binary = find_terraform(binary)
         self.reporter = reporter
+        # (root, state folder) of the sandbox backend the root runs with: a head start
+        # sets it up again for the next run's early plan.
+        self.sandbox_backend = sandbox_backend
+        self.head = head_start.current()
+        if work_dir is None and self.head is not None:
+            work_dir = self.head.work_dir  # the head start's own: its plan file is there
         if work_dir is None:
             # Plan files hold every planned value, secrets included: a private folder outside
             # the user's code, removed when the runner is closed (or collected, or at exit).
@@ -132,6 +140,8 @@ class TerraformRunner:
                 record.summary += " (providers, modules and backend up to date: skipped)"
                 return
             init_state.forget(self.dir, env=environ)
+            if self.head is not None:  # init changes what an early plan ran with
+                self.head.cancel()
             self._run("init", args)
             # Computed again: init has just written what the fingerprint also reads (the
             # module manifest, a new lock file).
@@ -167,8 +177,12 @@ class TerraformRunner:
         if destroy:
             args.append("-destroy")
         with self.reporter.step("terraform plan") as record:
-            # -detailed-exitcode: 0 no changes, 1 error, 2 changes present.
-            result = self._run("plan", args, ok_codes=(0, 2), heartbeat="planning")
+            result = self._early_plan(args, path)
+            early = result is not None
+            if result is None:
+                # -detailed-exitcode: 0 no changes, 1 error, 2 changes present.
+                result = self._run("plan", args, ok_codes=(0, 2), heartbeat="planning")
+                self._remember_plan(args)
             has_changes = result.returncode == 2
             digest = sha256_of(path)
             changes: tuple[planlib.ResourceChange, ...] = ()
@@ -190,11 +204,44 @@ class TerraformRunner:
             record.summary = summary.headline
             # A plan changes nothing; the apply records what it changed.
             record.detail = {"terraform_plan": summary.as_dict()}
+            if early:
+                record.summary += " (planned from the process's start: same inputs, same state)"
+                record.detail["head_start"] = True
             if not has_changes:
                 record.status = Status.UNCHANGED
         for line in text.splitlines()[1:]:
             self.reporter.line(f"    {line}")
         return summary
+
+    def _early_plan(
+        self, args: Sequence[str], path: Path
+    ) -> subprocess.CompletedProcess[str] | None:
+        if self.head is None:
+            return None
+        with self._heartbeat("planning"):
+            return head_start_plan.take(
+                self.head,
+                [str(self.binary), *head_start_plan.early_args(args, self.head.work_dir)],
+                cwd=self.dir,
+                env=self.env,
+                state=self._local_state(),
+                plan_file=path,
+            )
+
+    def _remember_plan(self, args: Sequence[str]) -> None:
+        if self.head is None:
+            return
+        head_start_plan.remember(
+            self.head,
+            [str(self.binary), *head_start_plan.early_args(args, self.head.work_dir)],
+            cwd=self.dir,
+            env=self.env,
+            state=self._local_state(),
+            sandbox=self.sandbox_backend,
+        )
+
+    def _local_state(self) -> Path | None:
+        return local_state_path(self.dir, {**os.environ, **self.env})
 
     def apply(self, summary: PlanSummary) -> None:
         """Apply exactly the reviewed plan file; refuse one whose sha256 changed since."""
@@ -242,7 +289,7 @@ class TerraformRunner:
         return values
 
     def _state_outputs(self) -> dict[str, Any] | None:
-        path = local_state_path(self.dir, {**os.environ, **self.env})
+        path = self._local_state()
         return None if path is None else read_outputs(path)
 
     def _show(

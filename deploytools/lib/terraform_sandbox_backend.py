@@ -7,6 +7,9 @@ TF_DATA_DIR moves `.terraform` (providers, modules, backend settings) beside it.
 merges `*_override.tf` over the root's `terraform` block, so this works whatever backend the
 root declares. The file exists only while the run does.
 
+It lives in lib, not in the Terraform step, because a head start (lib/head_start.py) sets
+it up at process start, before anything heavy is imported.
+
 `terraform init` writes the provider lock file into the root itself (nothing moves it). A root
 that has none keeps the sandbox's beside the sandbox state: put in for the run, taken back
 after it, so a sandbox run leaves no file beside the user's code. A root's own lock file is
@@ -21,9 +24,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from deploytools.errors import BadInput
-from deploytools.steps.terraform.init_state import LOCK_FILE
 
-OVERRIDE_FILE = "deploytools_sandbox_override.tf"
+OVERRIDE_FILE = "deploytools_sandbox_override.tf"  # `check` never lists it: it is ours
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 @contextmanager
