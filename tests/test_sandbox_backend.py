@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from deploytools.errors import BadInput
-from deploytools.lib.terraform_sandbox_backend import OVERRIDE_FILE, sandbox_backend
+from deploytools.lib.terraform_sandbox_backend import OVERRIDE_FILE, OWNER, sandbox_backend
 
 
 def test_override_points_a_local_backend_at_the_sandbox_and_is_removed(tmp_path: Path) -> None:
@@ -36,3 +39,18 @@ def test_a_leftover_override_is_refused_not_overwritten(tmp_path: Path) -> None:
     ):
         pass
     assert (tmp_path / OVERRIDE_FILE).read_text() == "# someone else's\n"
+
+
+def test_the_override_of_a_run_killed_outright_is_taken_over(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid no process has now
+    (tmp_path / OVERRIDE_FILE).write_text(f"{OWNER} {gone.pid}\n")
+    with sandbox_backend(tmp_path, tmp_path / "s"):
+        assert f"{OWNER} {os.getpid()}" in (tmp_path / OVERRIDE_FILE).read_text()
+    assert not (tmp_path / OVERRIDE_FILE).exists()
+
+
+def test_the_override_of_a_live_run_is_refused(tmp_path: Path) -> None:
+    (tmp_path / OVERRIDE_FILE).write_text(f"{OWNER} {os.getppid()}\n")
+    with pytest.raises(BadInput, match="another sandbox run"), sandbox_backend(tmp_path, tmp_path):
+        pass
