@@ -310,3 +310,16 @@ def cli_world(monkeypatch: pytest.MonkeyPatch, seeded_aws: AwsContext) -> World:
     ports = fake_ports(state, outputs=OUTPUTS)
     monkeypatch.setattr(deploy_command, "default_ports", lambda app: ports)
     return state
+
+
+@pytest.fixture
+def head_start_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """tmp_path is the working folder and holds the user cache (head-start recipes go there),
+    head starts are on, and no head start outlives the test."""
+    from deploytools.lib import head_start
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DEPLOYTOOLS_HEAD_START", raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    head_start.end()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,9 @@ from deploytools.lib.head_start import HeadStart
 from deploytools.lib.terraform_sandbox_backend import OVERRIDE_FILE
 
 SLEEPER = [sys.executable, "-c", "import time; print('early', flush=True); time.sleep(60)"]
+pytestmark = pytest.mark.usefixtures("head_start_cache")
+
 ECHO = [sys.executable, "-c", "print('early')"]
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("DEPLOYTOOLS_HEAD_START", raising=False)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    head_start.end()
 
 
 def _recorded(
@@ -44,26 +36,26 @@ def _recorded(
     return second
 
 
-def test_the_same_command_is_handed_over_with_its_output(folder: Path) -> None:
-    head = _recorded(ECHO, folder, env={"WORD": "x"})
+def test_the_same_command_is_handed_over_with_its_output(tmp_path: Path) -> None:
+    head = _recorded(ECHO, tmp_path, env={"WORD": "x"})
     assert head.running
-    done = head.result_for(ECHO, cwd=folder, env={"WORD": "x"})
+    done = head.result_for(ECHO, cwd=tmp_path, env={"WORD": "x"})
     assert done is not None and done.returncode == 0 and done.stdout == "early\n"
-    assert head.result_for(ECHO, cwd=folder, env={"WORD": "x"}) is None  # taken once
+    assert head.result_for(ECHO, cwd=tmp_path, env={"WORD": "x"}) is None  # taken once
 
 
 @pytest.mark.parametrize("change", ["argv", "cwd", "env", "environ"])
 def test_any_other_command_kills_it(
-    folder: Path, change: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    head = _recorded(SLEEPER, folder, env={"WORD": "x"})
+    head = _recorded(SLEEPER, tmp_path, env={"WORD": "x"})
     child = head._child
     assert child is not None
-    argv, cwd, env = list(SLEEPER), folder, {"WORD": "x"}
+    argv, cwd, env = list(SLEEPER), tmp_path, {"WORD": "x"}
     if change == "argv":
         argv[-1] += " "
     elif change == "cwd":
-        cwd = folder / "cache"
+        cwd = tmp_path / "cache"
     elif change == "env":
         env = {"WORD": "y"}
     else:
@@ -73,9 +65,9 @@ def test_any_other_command_kills_it(
 
 
 def test_another_command_line_or_setting_has_its_own_recipe(
-    folder: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _recorded(ECHO, folder)
+    _recorded(ECHO, tmp_path)
     head_start.end()
     other = head_start.begin(["plan"], version="test")
     assert other is not None and not other.running
@@ -87,10 +79,10 @@ def test_another_command_line_or_setting_has_its_own_recipe(
     assert head_start.begin(["deploy"], version="test") is None
 
 
-def test_the_sandbox_backend_is_set_up_early_and_handed_over(folder: Path) -> None:
-    root, state = folder / "root", folder / "state"
+def test_the_sandbox_backend_is_set_up_early_and_handed_over(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "state"
     root.mkdir()
-    head = _recorded(SLEEPER, folder, sandbox=(root, state))
+    head = _recorded(SLEEPER, tmp_path, sandbox=(root, state))
     assert head.running and (root / OVERRIDE_FILE).is_file()
     assert OVERRIDE_FILE not in [f.name for f in FileIndex(root).files]  # `check` never reads it
     handed = head.sandbox_backend(root, state)
@@ -104,19 +96,19 @@ def test_the_sandbox_backend_is_set_up_early_and_handed_over(folder: Path) -> No
 
 
 @pytest.mark.parametrize("wanted", ["another root", "no sandbox"])
-def test_a_run_that_needs_another_backend_takes_it_back(folder: Path, wanted: str) -> None:
-    root, state = folder / "root", folder / "state"
+def test_a_run_that_needs_another_backend_takes_it_back(tmp_path: Path, wanted: str) -> None:
+    root, state = tmp_path / "root", tmp_path / "state"
     root.mkdir()
-    head = _recorded(SLEEPER, folder, sandbox=(root, state))
-    other = (folder, state) if wanted == "another root" else (root, None)
+    head = _recorded(SLEEPER, tmp_path, sandbox=(root, state))
+    other = (tmp_path, state) if wanted == "another root" else (root, None)
     assert head.sandbox_backend(*other) is None
     assert not head.running and not (root / OVERRIDE_FILE).exists()
 
 
-def test_an_interrupted_run_leaves_nothing(folder: Path) -> None:
-    root, state = folder / "root", folder / "state"
+def test_an_interrupted_run_leaves_nothing(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "state"
     root.mkdir()
-    head = _recorded(SLEEPER, folder, sandbox=(root, state))
+    head = _recorded(SLEEPER, tmp_path, sandbox=(root, state))
     child, work = head._child, head.work_dir
     assert child is not None
     head_start.end()  # what cli.run() does whatever main() raised
@@ -124,17 +116,17 @@ def test_an_interrupted_run_leaves_nothing(folder: Path) -> None:
     assert not work.exists() and not (root / OVERRIDE_FILE).exists()
 
 
-def test_nothing_starts_when_its_loopback_endpoint_does_not_answer(folder: Path) -> None:
+def test_nothing_starts_when_its_loopback_endpoint_does_not_answer(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # free once closed: nothing listens there
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-    assert not _recorded(ECHO, folder, env=env).running
+    assert not _recorded(ECHO, tmp_path, env=env).running
 
 
-def test_nothing_starts_beside_another_runs_sandbox_backend(folder: Path) -> None:
-    root, state = folder / "root", folder / "state"
+def test_nothing_starts_beside_another_runs_sandbox_backend(tmp_path: Path) -> None:
+    root, state = tmp_path / "root", tmp_path / "state"
     root.mkdir()
     (root / OVERRIDE_FILE).write_text("# another run's\n")
-    assert not _recorded(ECHO, folder, sandbox=(root, state)).running
+    assert not _recorded(ECHO, tmp_path, sandbox=(root, state)).running
     assert (root / OVERRIDE_FILE).read_text() == "# another run's\n"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,7 @@ from deploytools.lib import head_start
 from deploytools.output import Reporter
 from deploytools.steps.terraform import TerraformRunner, init_state
 
-pytestmark = pytest.mark.terraform
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private cache and working folder; no head start outlives the test."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("DEPLOYTOOLS_HEAD_START", raising=False)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    head_start.end()
+pytestmark = [pytest.mark.terraform, pytest.mark.usefixtures("head_start_cache")]
 
 
 def _root(folder: Path) -> Path:
@@ -64,9 +53,9 @@ def _early(record: dict[str, Any]) -> bool:
 
 
 def test_a_noop_takes_the_early_plan_with_the_same_plan_and_outputs(
-    folder: Path, terraform_bin: Path, terraform_cli_config: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _root(folder)
+    root = _root(tmp_path)
     first, created = _deploy(root, terraform_bin)
     assert not _early(first) and first["detail"]["terraform_plan"]["has_changes"]
     early, outputs = _deploy(root, terraform_bin)
@@ -85,9 +74,9 @@ def _plan(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_state_written_after_the_early_plan_read_it_is_planned_again(
-    folder: Path, terraform_bin: Path, terraform_cli_config: Path
+    tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
-    root = _root(folder)
+    root = _root(tmp_path)
     _deploy(root, terraform_bin)
     session = head_start.begin(["deploy"], version="test")
     assert session is not None and session.running
@@ -107,9 +96,9 @@ def test_a_state_written_after_the_early_plan_read_it_is_planned_again(
 
 
 def test_other_inputs_kill_the_early_plan_and_plan_their_own(
-    folder: Path, terraform_bin: Path, terraform_cli_config: Path
+    tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
-    root = _root(folder)
+    root = _root(tmp_path)
     _deploy(root, terraform_bin)
     record, outputs = _deploy(root, terraform_bin, TF_VAR_word="other")
     assert not _early(record) and record["detail"]["terraform_plan"]["has_changes"]
@@ -117,9 +106,9 @@ def test_other_inputs_kill_the_early_plan_and_plan_their_own(
 
 
 def test_an_init_stops_the_early_plan(
-    folder: Path, terraform_bin: Path, terraform_cli_config: Path
+    tmp_path: Path, terraform_bin: Path, terraform_cli_config: Path
 ) -> None:
-    root = _root(folder)
+    root = _root(tmp_path)
     _deploy(root, terraform_bin)
     init_state.forget(root, env={})
     record, _ = _deploy(root, terraform_bin)
@@ -127,13 +116,13 @@ def test_an_init_stops_the_early_plan(
 
 
 def test_a_recipe_keeps_the_sandbox_keys_as_placeholders_and_no_other_keys(
-    folder: Path,
+    tmp_path: Path,
 ) -> None:
     session = head_start.begin(["deploy"], version="test")
     assert session is not None
     keys = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
-    assert session.remember(["/bin/true"], cwd=folder, env={"A": "1", **keys}, sandbox=None)
-    (recipe,) = (folder / "cache" / "deploytools" / "head-start").glob("*.json")
+    assert session.remember(["/bin/true"], cwd=tmp_path, env={"A": "1", **keys}, sandbox=None)
+    (recipe,) = (tmp_path / "cache" / "deploytools" / "head-start").glob("*.json")
     env = json.loads(recipe.read_text())["env"]
     assert env["AWS_SECRET_ACCESS_KEY"] == "{AWS_SECRET_ACCESS_KEY}" and env["A"] == "1"
     head_start.end()
@@ -141,5 +130,5 @@ def test_a_recipe_keeps_the_sandbox_keys_as_placeholders_and_no_other_keys(
     other = head_start.begin(["deploy"], version="test")
     assert other is not None
     real = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-to-disk"}
-    assert not other.remember(["/bin/true"], cwd=folder, env=real, sandbox=None)
-    assert not list((folder / "cache" / "deploytools" / "head-start").glob("*.json"))
+    assert not other.remember(["/bin/true"], cwd=tmp_path, env=real, sandbox=None)
+    assert not list((tmp_path / "cache" / "deploytools" / "head-start").glob("*.json"))

@@ -18,6 +18,7 @@ import os
 import subprocess
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploytools.lib.head_start import HeadStart
@@ -39,43 +40,40 @@ def early_args(args: Sequence[str], work_dir: Path) -> list[str]:
     return early
 
 
+@dataclass(frozen=True)
+class EarlyPlan:
+    """The plan command as the head start runs it, and where its state lies."""
+
+    argv: Sequence[str]
+    cwd: Path
+    env: Mapping[str, str]
+    state: Path | None  # the local state file; None for another backend
+
+
 def take(
-    head: HeadStart,
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    state: Path | None,
-    plan_file: Path,
+    head: HeadStart, plan: EarlyPlan, plan_file: Path
 ) -> subprocess.CompletedProcess[str] | None:
     """The head start's plan, moved to `plan_file`, when it is this plan on this state."""
     early = head.work_dir / EARLY_PLAN
-    done = head.result_for(argv, cwd=cwd, env=env)
+    done = head.result_for(plan.argv, cwd=plan.cwd, env=plan.env)
     if done is None:
         return None
-    if done.returncode in (0, 2) and state is not None and _same_state(early, state):
+    ok = done.returncode in (0, 2)
+    if ok and plan.state is not None and _same_state(early, plan.state):
         os.replace(early, plan_file)
         return done
     early.unlink(missing_ok=True)  # it holds planned values, secrets too
     return None
 
 
-def remember(
-    head: HeadStart,
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    state: Path | None,
-    sandbox: tuple[Path, Path] | None,
-) -> bool:
+def remember(head: HeadStart, plan: EarlyPlan, sandbox: tuple[Path, Path] | None) -> bool:
     """Record this plan for the next run, unless its state is not a local file or anything
     it carries is a secret this run knows of."""
-    if state is None:
+    if plan.state is None:
         return False
-    if any(redact(text) != text for text in [*argv, *env.values()]):
+    if any(redact(text) != text for text in [*plan.argv, *plan.env.values()]):
         return False
-    return head.remember(argv, cwd=cwd, env=env, sandbox=sandbox)
+    return head.remember(plan.argv, cwd=plan.cwd, env=plan.env, sandbox=sandbox)
 
 
 def _same_state(plan_file: Path, state: Path) -> bool:

@@ -28,6 +28,7 @@ from deploytools.steps.terraform.binary import find_terraform
 from deploytools.steps.terraform.cliconfig import CLI_CONFIG_ENV, resolve_cli_config
 from deploytools.steps.terraform.diagnostics import error_blocks
 from deploytools.steps.terraform.errors import KnownTerraformFailure, PlanTampered, TerraformFailed
+from deploytools.steps.terraform.head_start_plan import EarlyPlan
 from deploytools.steps.terraform.plan import PlanSummary
 from deploytools.steps.terraform.region import refuse_mismatch, region_variables
 from deploytools.steps.terraform.state_outputs import local_state_path, read_outputs
@@ -219,26 +220,17 @@ class TerraformRunner:
         if self.head is None:
             return None
         with self._heartbeat("planning"):
-            return head_start_plan.take(
-                self.head,
-                [str(self.binary), *head_start_plan.early_args(args, self.head.work_dir)],
-                cwd=self.dir,
-                env=self.env,
-                state=self._local_state(),
-                plan_file=path,
-            )
+            return head_start_plan.take(self.head, self._as_early(self.head, args), path)
 
     def _remember_plan(self, args: Sequence[str]) -> None:
-        if self.head is None:
-            return
-        head_start_plan.remember(
-            self.head,
-            [str(self.binary), *head_start_plan.early_args(args, self.head.work_dir)],
-            cwd=self.dir,
-            env=self.env,
-            state=self._local_state(),
-            sandbox=self.sandbox_backend,
-        )
+        if self.head is not None:
+            head_start_plan.remember(
+                self.head, self._as_early(self.head, args), self.sandbox_backend
+            )
+
+    def _as_early(self, head: head_start.HeadStart, args: Sequence[str]) -> EarlyPlan:
+        argv = [str(self.binary), *head_start_plan.early_args(args, head.work_dir)]
+        return EarlyPlan(argv, self.dir, self.env, self._local_state())
 
     def _local_state(self) -> Path | None:
         return local_state_path(self.dir, {**os.environ, **self.env})
