@@ -3,6 +3,7 @@ when the run asks for exactly it; what it set up is taken back whatever happens.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -130,3 +131,12 @@ def test_nothing_starts_beside_another_runs_sandbox_backend(tmp_path: Path) -> N
     (root / OVERRIDE_FILE).write_text("# another run's\n")
     assert not _recorded(ECHO, tmp_path, sandbox=(root, state)).running
     assert (root / OVERRIDE_FILE).read_text() == "# another run's\n"
+
+
+def test_a_recipe_in_use_is_kept_by_the_prune(tmp_path: Path) -> None:
+    _recorded(ECHO, tmp_path)
+    (recipe,) = (tmp_path / "cache" / "deploytools" / "head-start").glob("*.json")
+    os.utime(recipe, (0, 0))  # written long ago ...
+    head_start.end()
+    head_start.begin(["deploy"], version="test")  # ... and used now
+    assert recipe.stat().st_mtime > 0

@@ -265,8 +265,10 @@ def _folder() -> Path:
 
 
 def _load(key: str) -> Recipe | None:
+    path = _folder() / f"{key}.json"
     try:
-        data = json.loads((_folder() / f"{key}.json").read_text())
+        data = json.loads(path.read_text())
+        os.utime(path)  # used now: the prune keeps the recipes used last, not written last
         sandbox = data["sandbox"]
         return Recipe(
             argv=tuple(data["argv"]),
