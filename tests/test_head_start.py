@@ -140,3 +140,22 @@ def test_a_recipe_in_use_is_kept_by_the_prune(tmp_path: Path) -> None:
     head_start.end()
     head_start.begin(["deploy"], version="test")  # ... and used now
     assert recipe.stat().st_mtime > 0
+
+
+def test_a_file_it_read_from_its_folder_is_written_again_and_must_be_the_same(
+    tmp_path: Path,
+) -> None:
+    first = head_start.begin(["deploy"], version="test")
+    assert first is not None
+    config = first.work_dir / "terraformrc"
+    config.write_text("mirror 1\n")
+    env = {"TF_CLI_CONFIG_FILE": str(config)}
+    assert first.remember(ECHO, cwd=tmp_path, env=env, sandbox=None)
+    head_start.end()
+    head = head_start.begin(["deploy"], version="test")
+    assert head is not None and head.running
+    config = head.work_dir / "terraformrc"
+    assert config.read_text() == "mirror 1\n"
+    assert (config.stat().st_mode & 0o777) == 0o600
+    config.write_text("mirror 2\n")  # what the run wrote differs from what the command read
+    assert head.result_for(ECHO, cwd=tmp_path, env={"TF_CLI_CONFIG_FILE": str(config)}) is None

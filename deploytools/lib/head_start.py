@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -39,6 +40,7 @@ from deploytools.lib.user_cache import cache_root, prune, write_atomically
 WORK = "{work}"  # the head start's private folder, in argv, environment and file names
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 SANDBOX_KEYS = dict(zip(CREDENTIAL_VARS, SANDBOX_CREDENTIALS, strict=True))
+PLACEHOLDERS = {name: "{" + name + "}" for name in CREDENTIAL_VARS}  # a recipe's sandbox keys
 KEPT_RECIPES = 64
 OFF_SWITCH = "DEPLOYTOOLS_HEAD_START"
 KEYED_VARS = frozenset({"PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "DOCKER_HOST"})
@@ -92,7 +94,7 @@ class HeadStart:
         work = str(self.work_dir)
         try:
             for name, text in recipe.files.items():
-                _private_file(self.work_dir / name, text)
+                write_atomically(self.work_dir / name, text)  # 0600, in a 0700 folder
             if recipe.sandbox is not None:
                 root, state = recipe.sandbox
                 self._backend_env = self._backend.enter_context(
@@ -182,8 +184,8 @@ class HeadStart:
         kept = dict(env)
         for name, value in SANDBOX_KEYS.items():
             if kept.get(name) == value:
-                kept[name] = "{" + name + "}"
-        if any(name in kept and kept[name] != "{" + name + "}" for name in CREDENTIAL_VARS):
+                kept[name] = PLACEHOLDERS[name]
+        if any(kept.get(name, mark) != mark for name, mark in PLACEHOLDERS.items()):
             return False  # real credentials never go to disk
         files = {}
         for value in kept.values():
@@ -206,12 +208,12 @@ class HeadStart:
         child, self._child = self._child, None
         if child is not None and child.poll() is None:
             with contextlib.suppress(OSError):
-                os.killpg(child.pid, 15)
+                os.killpg(child.pid, signal.SIGTERM)
             try:
                 child.wait(5)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(OSError):
-                    os.killpg(child.pid, 9)
+                    os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
         if self._reader is not None:
             self._reader.join(5)
@@ -325,7 +327,7 @@ def _fill(text: str, work: str) -> str:
 
 
 def _filled(env: Mapping[str, str], work: str) -> dict[str, str]:
-    keys = {"{" + name + "}": value for name, value in SANDBOX_KEYS.items()}
+    keys = {PLACEHOLDERS[name]: value for name, value in SANDBOX_KEYS.items()}
     return {k: keys.get(v, _fill(v, work)) for k, v in env.items()}
 
 
@@ -338,9 +340,3 @@ def _text(path: Path) -> str | None:
         return path.read_text()
     except OSError:
         return None
-
-
-def _private_file(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
