@@ -138,7 +138,9 @@ def test_30_concurrent_writers_leave_30_releases(ssm: Any, monkeypatch: pytest.M
     """Thirty runs of one commit in the same second write at once (moto's SSM is shared):
     each gets its own parameter, and the listing holds all thirty."""
     # moto's GetParametersByPath iterates its live dict, which another thread's put can grow
-    # mid-iteration (RuntimeError inside moto; real SSM has no such race): list a snapshot.
+    # mid-iteration (RuntimeError inside moto), and a put makes its name's entry before it
+    # appends the value (IndexError inside moto); real SSM has neither race. List a snapshot
+    # of the names that hold a value.
     from moto.ssm.models import ParameterDict
 
     original = ParameterDict.get_keys_beginning_with
@@ -148,7 +150,7 @@ def test_30_concurrent_writers_leave_30_releases(ssm: Any, monkeypatch: pytest.M
 
     class _Frozen(dict):  # type: ignore[type-arg]
         def __init__(self, live: Any) -> None:
-            super().__init__(dict(live))
+            super().__init__({name: versions for name, versions in dict(live).items() if versions})
             self._live = live
 
         def _check_loading_status(self, key: str) -> None:
