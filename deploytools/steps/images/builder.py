@@ -38,6 +38,9 @@ TAIL = 15  # lines of build output shown with a failure
 _BUILDX_STEP = re.compile(r"^#\d+ \[[^\]]+\] ")
 _SDK_STEP = re.compile(r"^Step \d+/\d+ : ")
 _SDK_NOISE = (" ---> ", "Removing intermediate container")  # the builder's own bookkeeping
+# Another process's `docker rmi` or prune can remove the cached image a step builds on before
+# the step commits its child (moby/moby#36901); built again, the step misses that cache.
+_PARENT_GONE = "unknown parent image ID"
 
 
 @dataclass(frozen=True)
@@ -270,19 +273,32 @@ class SdkBuilder:
         )
 
     def _build(self, request: BuildRequest, progress: Progress) -> None:
-        import docker.errors
-        import requests
-
-        ctx = request.context
         network = sdk_network_mode(self.client)
         if network:  # an engine that cannot pull: python bases may need stand-ins
             self.standins.prepare(
                 request.name,
-                ctx.dockerfile,
+                request.context.dockerfile,
                 build_args=request.build_args,
                 platform=request.platform,
                 progress=progress,
             )
+        try:
+            image_id = self._build_once(request, network, progress)
+        except BuildFailed as exc:
+            if _PARENT_GONE not in str(exc).split("\n", 1)[0]:
+                raise
+            progress(f"{request.name}: a cached layer was removed mid-build; building it again")
+            image_id = self._build_once(request, network, progress)
+        for ref in request.tags[1:]:
+            repository, _, tag = ref.rpartition(":")
+            self.client.api.tag(image_id, repository, tag)
+
+    def _build_once(self, request: BuildRequest, network: str | None, progress: Progress) -> str:
+        """One legacy-builder build of `request`; the image's id."""
+        import docker.errors
+        import requests
+
+        ctx = request.context
         dockerfile = ctx.dockerfile_in_context or f".dockerfile.{file_digest(ctx.dockerfile)[:12]}"
         log = _BuildLog(request.name, progress)
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as tarball:
@@ -311,9 +327,7 @@ class SdkBuilder:
                 raise DockerUnavailable(f"image {request.name}: the Docker engine: {exc}") from exc
         if not log.image_id:
             raise BuildFailed(f"image {request.name}: the build reported no image\n{log.tail}")
-        for ref in request.tags[1:]:
-            repository, _, tag = ref.rpartition(":")
-            self.client.api.tag(log.image_id, repository, tag)
+        return log.image_id
 
     def has_image(self, ref: str) -> bool:
         return self.image_id(ref) is not None

@@ -1,0 +1,95 @@
+"""The legacy builder, when another process removes the cached image a step builds on before the
+step commits (moby/moby#36901; seen here when a parallel test removed its images): the image is
+built once more, and any other failure is reported as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploytools.lib.build_context import load_context
+from deploytools.steps.images.builder import BuildRequest, SdkBuilder
+from deploytools.steps.images.errors import BuildFailed
+
+GONE = (
+    "failed to export image: failed to set parent sha256:2122b4: "
+    "unknown parent image ID sha256:2122b4"
+)
+
+
+class _Bridge:
+    attrs = {"Driver": "bridge"}  # an engine with a bridge: no stand-in bases
+
+
+class _Networks:
+    def list(self) -> list[_Bridge]:
+        return [_Bridge()]
+
+
+class _Api:
+    """The engine's build endpoint, answering with one scripted stream a call."""
+
+    def __init__(self, *errors: str) -> None:
+        self.errors = list(errors)
+        self.builds = 0
+        self.tags: list[tuple[str, str, str]] = []
+
+    def build(self, **_: Any) -> Iterator[dict[str, Any]]:
+        self.builds += 1
+        yield {"stream": "Step 1/2 : FROM scratch\n"}
+        yield {"stream": "Step 2/2 : COPY app.py /app/\n"}
+        if self.errors:
+            message = self.errors.pop(0)
+            yield {"errorDetail": {"message": message}, "error": message}
+            return
+        yield {"aux": {"ID": f"sha256:built{self.builds}"}}
+
+    def tag(self, image: str, repository: str, tag: str) -> None:
+        self.tags.append((image, repository, tag))
+
+
+class _Client:
+    def __init__(self, api: _Api) -> None:
+        self.api = api
+        self.networks = _Networks()
+
+
+@pytest.fixture
+def request_(tmp_path: Path) -> BuildRequest:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY app.py /app/\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    return BuildRequest(
+        name="api",
+        context=load_context(tmp_path, tmp_path / "Dockerfile"),
+        platform="linux/amd64",
+        build_args={},
+        target=None,
+        tags=("app-api:ct-abc", "app-api:release-1"),
+    )
+
+
+def test_a_cached_parent_removed_mid_build_is_built_again(request_: BuildRequest) -> None:
+    api = _Api(GONE)
+    said: list[str] = []
+    SdkBuilder(_Client(api)).build(request_, push=None, progress=said.append)
+    assert api.builds == 2
+    assert api.tags == [("sha256:built2", "app-api", "release-1")]  # the second build's image
+    assert "api: a cached layer was removed mid-build; building it again" in said
+
+
+def test_it_is_built_again_once_only(request_: BuildRequest) -> None:
+    api = _Api(GONE, GONE)
+    with pytest.raises(BuildFailed, match="unknown parent image ID") as failed:
+        SdkBuilder(_Client(api)).build(request_, push=None, progress=lambda _: None)
+    assert api.builds == 2 and not api.tags
+    assert str(failed.value).startswith("image api: build failed at Step 2/2 : COPY app.py /app/")
+
+
+def test_any_other_failure_is_not_built_again(request_: BuildRequest) -> None:
+    api = _Api("COPY failed: file not found in build context: app.py")
+    with pytest.raises(BuildFailed, match="file not found in build context"):
+        SdkBuilder(_Client(api)).build(request_, push=None, progress=lambda _: None)
+    assert api.builds == 1 and not api.tags
