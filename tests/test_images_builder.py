@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from deploytools.lib.build_context import load_context
 from deploytools.lib.retry import Backoff
 from deploytools.steps.images import builder as builders
 from deploytools.steps.images.builder import BuildRequest, buildx_args, choose_builder
 from deploytools.steps.images.errors import BuildFailed
 from deploytools.steps.images.registry import Endpoint
+from tests.fixtures.images.apps import build_request
 
 FAKE_DOCKER = r"""#!/usr/bin/env python3
 import json, os, sys
@@ -65,17 +65,13 @@ def calls(log: Path) -> list[dict[str, object]]:
 
 @pytest.fixture
 def request_(tmp_path: Path) -> BuildRequest:
-    root = tmp_path / "ctx"
-    root.mkdir()
-    (root / "Dockerfile").write_text("FROM scratch\nCOPY app.py /app/\n")
-    (root / "app.py").write_text("print(1)\n")
-    return BuildRequest(
-        name="api",
-        context=load_context(root, root / "Dockerfile"),
-        platform="linux/amd64",
+    return build_request(
+        tmp_path,
+        "FROM scratch\nCOPY app.py /app/\n",
+        "123.dkr.ecr.us-east-1.amazonaws.com/app-api:ct-abc",
+        files={"app.py": "print(1)\n"},
         build_args={"MODEL": "distilbert", "A": "1"},
         target="runtime",
-        tags=("123.dkr.ecr.us-east-1.amazonaws.com/app-api:ct-abc",),
         cache_from=("type=registry,ref=123.dkr.ecr.us-east-1.amazonaws.com/app-api:cache",),
         cache_to=("type=inline",),
     )

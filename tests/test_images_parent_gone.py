@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from deploytools.lib.build_context import load_context
 from deploytools.steps.images.builder import BuildRequest, SdkBuilder
 from deploytools.steps.images.errors import BuildFailed
+from tests.fixtures.images.apps import build_request
 
 GONE = (
     "failed to export image: failed to set parent sha256:2122b4: "
@@ -59,16 +59,9 @@ class _Client:
 
 @pytest.fixture
 def request_(tmp_path: Path) -> BuildRequest:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY app.py /app/\n")
-    (tmp_path / "app.py").write_text("print(1)\n")
-    return BuildRequest(
-        name="api",
-        context=load_context(tmp_path, tmp_path / "Dockerfile"),
-        platform="linux/amd64",
-        build_args={},
-        target=None,
-        tags=("app-api:ct-abc", "app-api:release-1"),
-    )
+    dockerfile = "FROM scratch\nCOPY app.py /app/\n"
+    tags = ("app-api:ct-abc", "app-api:release-1")
+    return build_request(tmp_path, dockerfile, *tags, files={"app.py": "print(1)\n"})
 
 
 def test_a_cached_parent_removed_mid_build_is_built_again(request_: BuildRequest) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 import docker
 import pytest
 
-from deploytools.lib.build_context import load_context
 from deploytools.steps.images.base_standin import (
     LOCAL_PYTHON,
     STANDIN_LABEL,
@@ -18,10 +17,11 @@ from deploytools.steps.images.base_standin import (
     base_images,
     is_python_base,
 )
-from deploytools.steps.images.builder import BuildRequest, SdkBuilder
+from deploytools.steps.images.builder import SdkBuilder
 from deploytools.steps.images.engine_network import sdk_network_mode
 from deploytools.steps.images.errors import BuildFailed
 from tests import support
+from tests.fixtures.images.apps import build_request
 
 BASE = "python:3.10-slim"
 DOCKERFILE = f"""\
@@ -51,20 +51,6 @@ def _forget_standin(client: docker.DockerClient, ref: str) -> None:
         client.images.remove(ref, force=True)
 
 
-def _request(tmp_path: Path, dockerfile: str, tag: str) -> BuildRequest:
-    root = tmp_path / "ctx"
-    root.mkdir(exist_ok=True)
-    (root / "Dockerfile").write_text(dockerfile)
-    return BuildRequest(
-        name="api",
-        context=load_context(root, root / "Dockerfile"),
-        platform="linux/amd64",
-        build_args={},
-        target=None,
-        tags=(tag,),
-    )
-
-
 @pytest.mark.slow
 def test_item_17_python_slim_dockerfile_with_pip_install_builds_on_a_bridgeless_engine(
     tmp_path: Path, docker_engine: docker.DockerClient, python_rootfs: str
@@ -74,7 +60,7 @@ def test_item_17_python_slim_dockerfile_with_pip_install_builds_on_a_bridgeless_
     said: list[str] = []
     builder = SdkBuilder(docker_engine)
     tag = "deploytools-test/standin-app:v1"
-    builder.build(_request(tmp_path, DOCKERFILE, tag), push=None, progress=said.append)
+    builder.build(build_request(tmp_path, DOCKERFILE, tag), push=None, progress=said.append)
 
     named = [line for line in said if "stand-in" in line]
     assert named == [
@@ -92,7 +78,7 @@ def test_item_17_python_slim_dockerfile_with_pip_install_builds_on_a_bridgeless_
     assert printed.decode().strip() == "1.16.0"
 
     # A second image on the same base: the stand-in is reused and named once per builder.
-    again = _request(tmp_path, DOCKERFILE + "RUN true\n", "deploytools-test/standin-app:v2")
+    again = build_request(tmp_path, DOCKERFILE + "RUN true\n", "deploytools-test/standin-app:v2")
     builder.build(again, push=None, progress=said.append)
     assert len([line for line in said if "stand-in" in line]) == 1
     docker_engine.images.remove("deploytools-test/standin-app:v2", force=True)
@@ -105,7 +91,7 @@ def test_a_failing_run_step_still_fails_the_build(
     dockerfile = f"FROM {BASE}\nRUN python -c 'import not_installed_anywhere'\n"
     with pytest.raises(BuildFailed) as err:
         SdkBuilder(docker_engine).build(
-            _request(tmp_path, dockerfile, "deploytools-test/standin-fails:v1"),
+            build_request(tmp_path, dockerfile, "deploytools-test/standin-fails:v1"),
             push=None,
             progress=lambda _: None,
         )
