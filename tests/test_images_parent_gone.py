@@ -1,6 +1,7 @@
-"""The legacy builder, when another process removes the cached image a step builds on before the
-step commits (moby/moby#36901; seen here when a parallel test removed its images): the image is
-built once more, and any other failure is reported as it was."""
+"""The legacy builder, when another process removes an image while a step uses the layer cache
+(the cached parent before the step commits, moby/moby#36901, or an image the cache lookup was
+reading; both seen here when a parallel test removed its images): the image is built once more,
+and any other failure is reported as it was."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ GONE = (
     "failed to export image: failed to set parent sha256:2122b4: "
     "unknown parent image ID sha256:2122b4"
 )
+LOOKUP = 'unable to find image "sha256:9ed961"'  # a cache lookup met an image being removed
 
 
 class _Bridge:
@@ -64,18 +66,19 @@ def request_(tmp_path: Path) -> BuildRequest:
     return build_request(tmp_path, dockerfile, *tags, files={"app.py": "print(1)\n"})
 
 
-def test_a_cached_parent_removed_mid_build_is_built_again(request_: BuildRequest) -> None:
-    api = _Api(GONE)
+@pytest.mark.parametrize("error", [GONE, LOOKUP], ids=["parent", "lookup"])
+def test_an_image_removed_mid_build_is_built_again(request_: BuildRequest, error: str) -> None:
+    api = _Api(error)
     said: list[str] = []
     SdkBuilder(_Client(api)).build(request_, push=None, progress=said.append)
     assert api.builds == 2
     assert api.tags == [("sha256:built2", "app-api", "release-1")]  # the second build's image
-    assert "api: a cached layer was removed mid-build; building it again" in said
+    assert "api: an image was removed from the engine mid-build; building again" in said
 
 
 def test_it_is_built_again_once_only(request_: BuildRequest) -> None:
-    api = _Api(GONE, GONE)
-    with pytest.raises(BuildFailed, match="unknown parent image ID") as failed:
+    api = _Api(GONE, LOOKUP)
+    with pytest.raises(BuildFailed, match="unable to find image") as failed:
         SdkBuilder(_Client(api)).build(request_, push=None, progress=lambda _: None)
     assert api.builds == 2 and not api.tags
     assert str(failed.value).startswith("image api: build failed at Step 2/2 : COPY app.py /app/")

@@ -38,9 +38,11 @@ TAIL = 15  # lines of build output shown with a failure
 _BUILDX_STEP = re.compile(r"^#\d+ \[[^\]]+\] ")
 _SDK_STEP = re.compile(r"^Step \d+/\d+ : ")
 _SDK_NOISE = (" ---> ", "Removing intermediate container")  # the builder's own bookkeeping
-# Another process's `docker rmi` or prune can remove the cached image a step builds on before
-# the step commits its child (moby/moby#36901); built again, the step misses that cache.
-_PARENT_GONE = "unknown parent image ID"
+# The legacy builder's layer cache races image removals on the same engine (another process's
+# `docker rmi` or prune): the cached image a step builds on can go before the step commits its
+# child (moby/moby#36901), and a step's cache lookup fails on an image removed while it looked
+# (GetCachedImage). Built again, the step no longer meets the removed image.
+_CACHE_RACED = ("unknown parent image ID", 'unable to find image "sha256:')
 
 
 @dataclass(frozen=True)
@@ -285,9 +287,11 @@ class SdkBuilder:
         try:
             image_id = self._build_once(request, network, progress)
         except BuildFailed as exc:
-            if _PARENT_GONE not in str(exc).split("\n", 1)[0]:
+            if not any(race in str(exc).split("\n", 1)[0] for race in _CACHE_RACED):
                 raise
-            progress(f"{request.name}: a cached layer was removed mid-build; building it again")
+            progress(
+                f"{request.name}: an image was removed from the engine mid-build; building again"
+            )
             image_id = self._build_once(request, network, progress)
         for ref in request.tags[1:]:
             repository, _, tag = ref.rpartition(":")
