@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from deploytools import interrupts, proc
@@ -284,15 +284,22 @@ class SdkBuilder:
                 platform=request.platform,
                 progress=progress,
             )
-        try:
-            image_id = self._build_once(request, network, progress)
-        except BuildFailed as exc:
-            if not any(race in str(exc).split("\n", 1)[0] for race in _CACHE_RACED):
-                raise
+
+        def cache_raced(exc: Exception) -> bool:
+            first_line = str(exc).split("\n", 1)[0]
+            return isinstance(exc, BuildFailed) and any(race in first_line for race in _CACHE_RACED)
+
+        def again(attempt: int, delay: float, exc: Exception) -> None:
             progress(
                 f"{request.name}: an image was removed from the engine mid-build; building again"
             )
-            image_id = self._build_once(request, network, progress)
+
+        image_id = retry(
+            lambda: self._build_once(request, network, progress),
+            backoff=replace(self.backoff, attempts=2, first=0.0),  # once more, at once
+            transient=cache_raced,
+            on_retry=again,
+        )
         for ref in request.tags[1:]:
             repository, _, tag = ref.rpartition(":")
             self.client.api.tag(image_id, repository, tag)
